@@ -1,0 +1,219 @@
+//! A typed view of the annotated function: context, state and input parameters, output type.
+
+use proc_macro2::Span;
+use syn::spanned::Spanned;
+use syn::{
+    Attribute, Error, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type,
+};
+
+/// The annotated function, classified.
+pub struct Function {
+    /// The function as the user wrote it, parameter attributes removed.
+    pub item: ItemFn,
+    /// The `&FlowContext<..>` parameter, if any.
+    pub ctx: Option<CtxParam>,
+    /// `State<T>` parameters, in order.
+    pub states: Vec<Type>,
+    /// The remaining (input) parameters, in order.
+    pub inputs: Vec<Input>,
+    /// The full return type, if written.
+    pub ret: Option<Type>,
+    /// `T` of `Result<T, E>`, if the return type has that shape.
+    pub output: Option<Type>,
+    /// The position of each parameter kind in the user's signature.
+    pub order: Vec<ParamKind>,
+}
+
+/// The context parameter.
+pub struct CtxParam {
+    /// The chunk type written in `&FlowContext<C>`, if any.
+    pub chunk: Option<Type>,
+    /// The whole parameter type, for spans.
+    pub ty: Type,
+    /// Whether it is taken by reference.
+    pub by_ref: bool,
+}
+
+/// An input parameter.
+pub struct Input {
+    /// Its name when the pattern is a plain identifier.
+    pub ident: Option<Ident>,
+    /// Its type.
+    pub ty: Type,
+    /// Its doc comments and `serde`/`schemars` attributes, moved off the function.
+    pub attrs: Vec<Attribute>,
+    /// The whole parameter, for spans.
+    pub span: Span,
+}
+
+/// What a parameter is, in signature order.
+#[derive(Clone, Copy)]
+pub enum ParamKind {
+    /// The context.
+    Ctx,
+    /// The n-th `State<T>`.
+    State(usize),
+    /// The n-th input.
+    Input(usize),
+}
+
+impl Function {
+    /// Classifies the function's parameters. Receivers are reported as errors.
+    pub fn new(mut item: ItemFn, errors: &mut Vec<Error>) -> Function {
+        let mut ctx = None;
+        let mut states = Vec::new();
+        let mut inputs = Vec::new();
+        let mut order = Vec::new();
+        for (position, arg) in item.sig.inputs.iter_mut().enumerate() {
+            let arg = match arg {
+                FnArg::Receiver(receiver) => {
+                    errors.push(Error::new_spanned(
+                        receiver,
+                        "genflow functions cannot take `self`: write a free `async fn` and reach shared resources through `State<T>` or `ctx.state::<T>()`",
+                    ));
+                    continue;
+                }
+                FnArg::Typed(arg) => arg,
+            };
+            let attrs = std::mem::take(&mut arg.attrs);
+            if let Some(param) = context_param(&arg.ty) {
+                if position != 0 {
+                    errors.push(Error::new_spanned(
+                        &arg.ty,
+                        "the context must be the first parameter: move `ctx: &FlowContext` to the front",
+                    ));
+                }
+                order.push(ParamKind::Ctx);
+                ctx = Some(param);
+                continue;
+            }
+            if let Some(inner) = state_inner(&arg.ty) {
+                order.push(ParamKind::State(states.len()));
+                states.push(inner);
+                continue;
+            }
+            let ident = match &*arg.pat {
+                Pat::Ident(pat) => Some(pat.ident.clone()),
+                _ => None,
+            };
+            order.push(ParamKind::Input(inputs.len()));
+            inputs.push(Input {
+                ident,
+                ty: (*arg.ty).clone(),
+                span: arg.span(),
+                attrs: attrs
+                    .into_iter()
+                    .filter(|a| {
+                        a.path().is_ident("doc")
+                            || a.path().is_ident("serde")
+                            || a.path().is_ident("schemars")
+                    })
+                    .collect(),
+            });
+        }
+        let ret = match &item.sig.output {
+            ReturnType::Default => None,
+            ReturnType::Type(_, ty) => Some((**ty).clone()),
+        };
+        let output = ret.as_ref().and_then(result_ok_type);
+        Function {
+            item,
+            ctx,
+            states,
+            inputs,
+            ret,
+            output,
+            order,
+        }
+    }
+
+    /// The function's name.
+    pub fn ident(&self) -> &Ident {
+        &self.item.sig.ident
+    }
+
+    /// The doc comment, trimmed as rustdoc shows it.
+    pub fn doc(&self) -> Option<String> {
+        docs(&self.item.attrs)
+    }
+}
+
+/// The text of `#[doc = "..."]` attributes: one leading space stripped per line, trimmed.
+pub fn docs(attrs: &[Attribute]) -> Option<String> {
+    let lines: Vec<String> = attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc"))
+        .filter_map(|a| match &a.meta {
+            syn::Meta::NameValue(nv) => match &nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .map(|line| {
+            line.strip_prefix(' ')
+                .unwrap_or(&line)
+                .trim_end()
+                .to_owned()
+        })
+        .collect();
+    let text = lines.join("\n").trim().to_owned();
+    (!text.is_empty()).then_some(text)
+}
+
+/// The last path segment of `ty`, if it is a path type.
+pub fn last_segment(ty: &Type) -> Option<&syn::PathSegment> {
+    match ty {
+        Type::Path(p) if p.qself.is_none() => p.path.segments.last(),
+        Type::Group(g) => last_segment(&g.elem),
+        Type::Paren(p) => last_segment(&p.elem),
+        _ => None,
+    }
+}
+
+/// The generic type arguments of a path segment.
+pub fn type_args(segment: &syn::PathSegment) -> Vec<&Type> {
+    match &segment.arguments {
+        PathArguments::AngleBracketed(args) => args
+            .args
+            .iter()
+            .filter_map(|a| match a {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn context_param(ty: &Type) -> Option<CtxParam> {
+    let (inner, by_ref) = match ty {
+        Type::Reference(r) => (&*r.elem, true),
+        other => (other, false),
+    };
+    let segment = last_segment(inner)?;
+    (segment.ident == "FlowContext").then(|| CtxParam {
+        chunk: type_args(segment).first().map(|t| (*t).clone()),
+        ty: ty.clone(),
+        by_ref,
+    })
+}
+
+fn state_inner(ty: &Type) -> Option<Type> {
+    let segment = last_segment(ty)?;
+    match (segment.ident == "State", type_args(segment).as_slice()) {
+        (true, [inner]) => Some((*inner).clone()),
+        _ => None,
+    }
+}
+
+fn result_ok_type(ty: &Type) -> Option<Type> {
+    let segment = last_segment(ty)?;
+    if segment.ident != "Result" {
+        return None;
+    }
+    type_args(segment).first().map(|t| (*t).clone())
+}

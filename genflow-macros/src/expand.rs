@@ -1,0 +1,454 @@
+//! Code generation: the handle type, its `Action` impl and the link-time registration.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Error, Ident, ItemFn, LitStr, Path, Type};
+
+use crate::ast::{Function, Input, ParamKind, last_segment};
+use crate::attr::{self, Common, FlowArgs, ToolArgs};
+use crate::resolve::{path_string, runtime_path};
+use crate::valid::{camel_case, flow_name_problem, is_untyped, parse_timeout, tool_name_problem};
+
+/// Which macro is expanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `#[flow]`.
+    Flow,
+    /// `#[tool]`.
+    Tool,
+}
+
+impl Kind {
+    fn attr(self) -> &'static str {
+        match self {
+            Kind::Flow => "#[flow]",
+            Kind::Tool => "#[tool]",
+        }
+    }
+}
+
+/// Expands `#[flow]` or `#[tool]`. On any error the user's function is still emitted, followed
+/// by every error found, so the rest of the crate keeps compiling and rust-analyzer keeps working.
+pub fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let item: ItemFn = match syn::parse2(item.clone()) {
+        Ok(item) => item,
+        Err(_) => {
+            let error = Error::new(
+                Span::call_site(),
+                format!("{} applies to an `async fn`", kind.attr()),
+            )
+            .into_compile_error();
+            return quote!(#error #item);
+        }
+    };
+    let mut errors = Vec::new();
+    let (common, stream) = parse_args(kind, args, &mut errors);
+    let func = Function::new(item, &mut errors);
+    let plan = Plan::new(kind, common, stream, &func, &mut errors);
+    let tokens = match plan {
+        Some(plan) if errors.is_empty() => {
+            let generated = plan.generate(&func);
+            let user_fn = &func.item;
+            quote!(#user_fn #generated)
+        }
+        _ => {
+            let user_fn = &func.item;
+            let errors = errors.into_iter().map(Error::into_compile_error);
+            quote!(#user_fn #(#errors)*)
+        }
+    };
+    if std::env::var_os("GENFLOW_MACROS_DEBUG").is_some() {
+        eprintln!("{tokens}");
+    }
+    tokens
+}
+
+fn parse_args(kind: Kind, args: TokenStream, errors: &mut Vec<Error>) -> (Common, Option<Type>) {
+    let parsed = match kind {
+        Kind::Flow => attr::parse::<FlowArgs>(args).map(|a| (a.common, a.stream)),
+        Kind::Tool => attr::parse::<ToolArgs>(args).map(|a| (a.common, None)),
+    };
+    parsed.unwrap_or_else(|e| {
+        errors.extend(e.into_iter().map(Error::from));
+        (Common::default(), None)
+    })
+}
+
+/// How the action's input is built from the function's parameters.
+enum InputShape {
+    /// The single input parameter's type is the input.
+    Direct(Box<Type>),
+    /// A generated struct with one field per parameter (tools only).
+    Args(Ident),
+}
+
+/// Everything validated, ready to generate.
+struct Plan {
+    kind: Kind,
+    rt: Path,
+    handle: Ident,
+    name: String,
+    description: String,
+    timeout_ms: Option<u64>,
+    chunk: Option<Type>,
+    input: InputShape,
+    output: Type,
+}
+
+impl Plan {
+    fn new(
+        kind: Kind,
+        common: Common,
+        stream: Option<Type>,
+        func: &Function,
+        errors: &mut Vec<Error>,
+    ) -> Option<Plan> {
+        let sig = &func.item.sig;
+        if sig.asyncness.is_none() {
+            errors.push(Error::new_spanned(
+                sig.fn_token,
+                format!(
+                    "{} functions must be `async`: write `async fn {}`",
+                    kind.attr(),
+                    sig.ident
+                ),
+            ));
+        }
+        if let syn::Safety::Unsafe(unsafety) = sig.safety {
+            errors.push(Error::new_spanned(
+                unsafety,
+                format!("{} functions cannot be `unsafe`", kind.attr()),
+            ));
+        }
+        if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
+            errors.push(Error::new_spanned(
+                &sig.generics,
+                format!(
+                    "{} functions cannot be generic: their JSON Schemas are fixed at compile time; use concrete types",
+                    kind.attr()
+                ),
+            ));
+        }
+        check_context(kind, func, stream.as_ref(), errors);
+        if !common.allow_untyped.is_present() {
+            for input in &func.inputs {
+                if is_untyped(&input.ty) {
+                    errors.push(Error::new_spanned(
+                        &input.ty,
+                        "untyped JSON input has no schema, so clients and models cannot know its shape: use a struct deriving `Deserialize` and `JsonSchema`, or opt out with `allow_untyped`",
+                    ));
+                }
+            }
+        }
+        let name = common
+            .name
+            .as_ref()
+            .map_or_else(|| sig.ident.to_string(), LitStr::value);
+        let name_problem = match kind {
+            Kind::Flow => flow_name_problem(&name),
+            Kind::Tool => tool_name_problem(&name),
+        };
+        if let Some(problem) = name_problem {
+            match &common.name {
+                Some(lit) => errors.push(Error::new_spanned(lit, problem)),
+                None => errors.push(Error::new_spanned(
+                    &sig.ident,
+                    format!("{problem}; set one with `name = \"...\"`"),
+                )),
+            }
+        }
+        let description = common
+            .description
+            .as_ref()
+            .map(LitStr::value)
+            .or_else(|| func.doc());
+        if kind == Kind::Tool && description.is_none() {
+            errors.push(Error::new_spanned(
+                &sig.ident,
+                "a tool needs a description, since models choose tools by it: add a `/// doc comment` above the function or `description = \"...\"`",
+            ));
+        }
+        let timeout_ms = common.timeout.as_ref().and_then(|lit| {
+            parse_timeout(&lit.value())
+                .map_err(|problem| errors.push(Error::new_spanned(lit, problem)))
+                .ok()
+        });
+        let handle = common
+            .handle
+            .unwrap_or_else(|| Ident::new(&camel_case(&sig.ident.to_string()), sig.ident.span()));
+        let output = output_type(func, errors);
+        let input = input_shape(kind, func, &handle, errors)?;
+        Some(Plan {
+            kind,
+            rt: runtime_path(common.krate.as_ref()),
+            handle,
+            name,
+            description: description.unwrap_or_default(),
+            timeout_ms,
+            chunk: stream,
+            input,
+            output: output?,
+        })
+    }
+
+    fn generate(&self, func: &Function) -> TokenStream {
+        let Plan {
+            rt,
+            handle,
+            name,
+            description,
+            ..
+        } = self;
+        let fn_ident = func.ident();
+        let fn_vis = &func.item.vis;
+        let (kind_variant, marker, noun) = match self.kind {
+            Kind::Flow => (quote!(Flow), quote!(Flow), "flow"),
+            Kind::Tool => (quote!(Tool), quote!(Tool), "tool"),
+        };
+        let handle_doc = format!("The {noun} `{name}`: the typed handle of [`{fn_ident}`].");
+        let (args_struct, input_ty, bind_input) = self.input_tokens(func);
+        let output = &self.output;
+        let chunk = self
+            .chunk
+            .as_ref()
+            .map_or_else(|| quote!(()), ToTokens::to_token_stream);
+        let streaming = self.chunk.is_some();
+        let streaming_meta = streaming.then(|| quote!(.streaming()));
+        let timeout_meta = self
+            .timeout_ms
+            .map(|ms| quote!(.timeout(#rt::__private::Duration::from_millis(#ms))));
+        let states: Vec<&Type> = func.states.iter().collect();
+        let state_meta = (!states.is_empty())
+            .then(|| quote!(.state(&[#(#rt::StateRequirement::of::<#states>()),*])));
+        let state_idents: Vec<Ident> = (0..states.len())
+            .map(|i| format_ident!("__state{}", i))
+            .collect();
+        let call_args = func.order.iter().map(|param| match *param {
+            ParamKind::Ctx => quote!(&__ctx),
+            ParamKind::State(i) => state_idents[i].to_token_stream(),
+            ParamKind::Input(i) => match &self.input {
+                InputShape::Direct(_) => quote!(__input),
+                InputShape::Args(_) => field_ident(&func.inputs[i], i).to_token_stream(),
+            },
+        });
+        let location = quote_spanned! {fn_ident.span()=>
+            #rt::SourceLocation { file: ::core::file!(), line: ::core::line!() }
+        };
+        let ret_check = func.ret.as_ref().map(|ret| {
+            quote_spanned! {ret.span()=>
+                #[allow(dead_code)]
+                fn __genflow_returns_result() where #ret: #rt::FlowResult {}
+            }
+        });
+        quote! {
+            #args_struct
+
+            #[doc = #handle_doc]
+            #[derive(::core::clone::Clone, ::core::marker::Copy, ::core::fmt::Debug, ::core::default::Default)]
+            #fn_vis struct #handle;
+
+            #[automatically_derived]
+            const _: () = {
+                #ret_check
+
+                impl #rt::Action for #handle {
+                    type Input = #input_ty;
+                    type Output = #output;
+                    type Chunk = #chunk;
+
+                    const META: #rt::ActionMeta = #rt::ActionMeta::new(
+                        #rt::ActionKind::#kind_variant,
+                        #name,
+                        #location,
+                    )
+                    .description(#description)
+                    #timeout_meta
+                    #streaming_meta
+                    #state_meta;
+
+                    fn schemas() -> &'static #rt::ActionSchemas {
+                        static SCHEMAS: #rt::__private::OnceLock<#rt::ActionSchemas> = #rt::__private::OnceLock::new();
+                        SCHEMAS.get_or_init(|| #rt::ActionSchemas::generate::<#input_ty, #output, #chunk>(#streaming))
+                    }
+
+                    fn call(
+                        __ctx: #rt::FlowContext<#chunk>,
+                        __input: #input_ty,
+                    ) -> impl #rt::__private::Future<Output = ::core::result::Result<#output, #rt::FlowError>> + ::core::marker::Send + 'static {
+                        async move {
+                            #(let #state_idents = __ctx.__state_param::<#states>()?;)*
+                            #bind_input
+                            #rt::FlowResult::into_flow_result(#fn_ident(#(#call_args),*).await)
+                        }
+                    }
+                }
+
+                impl #rt::#marker for #handle {}
+
+                #rt::__private::inventory::submit! {
+                    #rt::__private::Registration::of::<#handle>()
+                }
+            };
+        }
+    }
+
+    /// The generated argument struct (if any), the input type and the statement that binds the
+    /// argument struct's fields.
+    fn input_tokens(
+        &self,
+        func: &Function,
+    ) -> (Option<TokenStream>, TokenStream, Option<TokenStream>) {
+        match &self.input {
+            InputShape::Direct(ty) => (None, ty.to_token_stream(), None),
+            InputShape::Args(args) => {
+                let rt = &self.rt;
+                let vis = &func.item.vis;
+                let serde = format!("{}::__private::serde", path_string(rt));
+                let schemars = format!("{}::__private::schemars", path_string(rt));
+                let doc = format!(
+                    "The arguments of the tool `{}` ([`{}`]).",
+                    self.name,
+                    func.ident()
+                );
+                let fields: Vec<Ident> = func
+                    .inputs
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| field_ident(p, i))
+                    .collect();
+                let types = func.inputs.iter().map(|p| &p.ty);
+                let attrs = func.inputs.iter().map(|p| &p.attrs);
+                let def = quote! {
+                    #[doc = #doc]
+                    #[derive(#rt::__private::serde::Deserialize, #rt::__private::schemars::JsonSchema)]
+                    #[serde(crate = #serde)]
+                    #[schemars(crate = #schemars)]
+                    #vis struct #args {
+                        #( #(#attrs)* pub #fields: #types, )*
+                    }
+                };
+                let bind = quote!(let #args { #(#fields),* } = __input;);
+                (Some(def), args.to_token_stream(), Some(bind))
+            }
+        }
+    }
+}
+
+fn field_ident(input: &Input, index: usize) -> Ident {
+    input
+        .ident
+        .clone()
+        .unwrap_or_else(|| format_ident!("arg{}", index))
+}
+
+fn check_context(kind: Kind, func: &Function, stream: Option<&Type>, errors: &mut Vec<Error>) {
+    if let Some(ctx) = &func.ctx {
+        if !ctx.by_ref {
+            errors.push(Error::new_spanned(
+                &ctx.ty,
+                "take the context by reference: `ctx: &FlowContext`",
+            ));
+        }
+        if let (Some(chunk), None) = (&ctx.chunk, stream) {
+            errors.push(Error::new_spanned(
+                chunk,
+                match kind {
+                    Kind::Flow => "this context streams chunks, but the flow does not declare them: add `stream = ChunkType` to `#[flow(...)]`, or take `&FlowContext`",
+                    Kind::Tool => "tools do not stream: take `ctx: &FlowContext`",
+                },
+            ));
+        }
+    }
+    if let Some(chunk) = stream {
+        let has_chunk_ctx = func.ctx.as_ref().is_some_and(|c| c.chunk.is_some());
+        if !has_chunk_ctx {
+            errors.push(Error::new_spanned(
+                chunk,
+                "a streaming flow sends chunks through its context: take `ctx: &FlowContext<ChunkType>` as the first parameter",
+            ));
+        }
+    }
+}
+
+fn output_type(func: &Function, errors: &mut Vec<Error>) -> Option<Type> {
+    let sig = &func.item.sig;
+    match (&func.ret, &func.output) {
+        (_, Some(output)) => Some(output.clone()),
+        (None, _) => {
+            errors.push(Error::new_spanned(
+                &sig.ident,
+                "genflow functions return `Result<Output, FlowError>`: add `-> Result<YourOutput, FlowError>`",
+            ));
+            None
+        }
+        (Some(ret), None) => {
+            errors.push(Error::new_spanned(
+                ret,
+                format!(
+                    "genflow functions return `Result<Output, FlowError>`: write `-> Result<{}, FlowError>` and wrap the value in `Ok(...)`",
+                    ret.to_token_stream()
+                ),
+            ));
+            None
+        }
+    }
+}
+
+fn input_shape(
+    kind: Kind,
+    func: &Function,
+    handle: &Ident,
+    errors: &mut Vec<Error>,
+) -> Option<InputShape> {
+    let sig = &func.item.sig;
+    match (kind, func.inputs.as_slice()) {
+        (Kind::Flow, []) => {
+            errors.push(Error::new_spanned(
+                &sig.ident,
+                "a flow takes exactly one input: add a parameter such as `input: MyInput` (use `_: ()` for none)",
+            ));
+            None
+        }
+        (Kind::Flow, [one]) => Some(InputShape::Direct(Box::new(one.ty.clone()))),
+        (Kind::Flow, [_, second, ..]) => {
+            errors.push(Error::new(
+                second.span,
+                "a flow takes exactly one input: bundle these parameters into one struct deriving `Deserialize` and `JsonSchema`",
+            ));
+            None
+        }
+        (Kind::Tool, [one])
+            if !is_plain_value(&one.ty) && one.attrs.iter().all(|a| !a.path().is_ident("doc")) =>
+        {
+            Some(InputShape::Direct(Box::new(one.ty.clone())))
+        }
+        (Kind::Tool, inputs) => {
+            let mut ok = true;
+            for input in inputs {
+                if input.ident.is_none() {
+                    errors.push(Error::new(
+                        input.span,
+                        "tool parameters become named JSON arguments: use a plain name such as `query: String`",
+                    ));
+                    ok = false;
+                }
+            }
+            ok.then(|| InputShape::Args(format_ident!("{}Args", handle, span = sig.ident.span())))
+        }
+    }
+}
+
+/// Types that describe one value rather than a whole argument object: a tool whose single
+/// parameter has such a type gets a generated argument struct.
+fn is_plain_value(ty: &Type) -> bool {
+    let Some(segment) = last_segment(ty) else {
+        return true;
+    };
+    const PLAIN: &[&str] = &[
+        "String", "str", "bool", "char", "i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16",
+        "u32", "u64", "u128", "usize", "f32", "f64", "Vec", "Option", "HashMap", "BTreeMap",
+        "HashSet", "BTreeSet", "Box", "Cow", "Value",
+    ];
+    PLAIN.iter().any(|p| segment.ident == p)
+}

@@ -1,0 +1,24 @@
+//! The attribute macros of genflow. Use them through `genflow_runtime` (which re-exports them);
+//! the full attribute reference lives in that crate's documentation.
+
+mod ast;
+mod attr;
+mod expand;
+mod resolve;
+mod valid;
+
+use proc_macro::TokenStream;
+
+/// Turns an `async fn` into a flow: a typed, schema-checked, traced entry point served over
+/// HTTP. See the attribute reference in `genflow_runtime`.
+#[proc_macro_attribute]
+pub fn flow(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(expand::Kind::Flow, args.into(), item.into()).into()
+}
+
+/// Turns an `async fn` into a tool models can call. The doc comment is its description. See
+/// the attribute reference in `genflow_runtime`.
+#[proc_macro_attribute]
+pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(expand::Kind::Tool, args.into(), item.into()).into()
+}

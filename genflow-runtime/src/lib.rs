@@ -1,0 +1,80 @@
+//! genflow: compile-time flow contracts for generative-AI services.
+//!
+//! Annotate plain async functions with [`flow`] and [`tool`]; the macros generate the JSON
+//! Schemas of their inputs, outputs and chunks, a typed handle implementing [`Action`], and the
+//! link-time registration that [`Registry::builder`] collects. The functions stay plain
+//! functions: callable and unit-testable as written.
+//!
+//! ```
+//! use genflow_runtime::prelude::*;
+//!
+//! #[derive(Deserialize, JsonSchema)]
+//! struct QueryInput { question: String }
+//!
+//! #[derive(Serialize, JsonSchema)]
+//! struct QueryOutput { answer: String }
+//!
+//! /// Answer a question.
+//! #[flow(name = "answer", timeout = "5s")]
+//! async fn answer(input: QueryInput) -> Result<QueryOutput, FlowError> {
+//!     Ok(QueryOutput { answer: format!("you asked: {}", input.question) })
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let registry = Registry::builder().build()?;
+//! let out = registry.run("answer", serde_json::json!({"question": "why?"})).await?;
+//! assert_eq!(out["answer"], "you asked: why?");
+//! # Ok(()) }
+//! ```
+#![doc = include_str!("../../docs/attributes.md")]
+
+extern crate self as genflow_runtime;
+
+mod action;
+mod context;
+mod contract;
+mod error;
+mod events;
+mod registry;
+mod runner;
+mod schema;
+mod state;
+mod status;
+
+pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
+pub use context::FlowContext;
+pub use contract::{FlowInput, FlowOutput, FlowResult, IntoFlowError, StreamChunk};
+pub use error::{ErrorBody, FlowError, ToolError, Violation};
+pub use events::{FlowEvent, FlowEvents};
+pub use genflow_macros::{flow, tool};
+pub use registry::{DynAction, Registry, RegistryBuilder, RegistryError, RunOptions};
+pub use schema::{ActionSchemas, decode, schema_of};
+pub use state::{State, StateMap};
+pub use status::Status;
+
+pub use schemars;
+pub use serde;
+pub use serde_json;
+
+/// The names a flow module needs: `use genflow_runtime::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        Action, FlowContext, FlowError, Registry, State, Status, ToolError, flow, tool,
+    };
+    pub use schemars::JsonSchema;
+    pub use serde::{Deserialize, Serialize};
+}
+
+/// Used by the macros' generated code; not a public API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::registry::Registration;
+    pub use core::future::Future;
+    pub use core::time::Duration;
+    pub use inventory;
+    pub use schemars;
+    pub use serde;
+    pub use serde_json;
+    pub use std::sync::OnceLock;
+}

@@ -1,0 +1,161 @@
+//! JSON Schemas of action inputs, outputs and chunks, generated once per action and cached.
+
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::Value;
+
+use crate::FlowError;
+use crate::error::Violation;
+
+/// The canonical (draft 2020-12) schemas of one action, and the compiled input validator.
+///
+/// The macros keep one of these per action in a `OnceLock`, so schemas are generated on first
+/// use (the registry forces that at start-up), never per call.
+pub struct ActionSchemas {
+    input: Value,
+    output: Value,
+    chunk: Option<Value>,
+    validator: Result<jsonschema::Validator, String>,
+}
+
+impl ActionSchemas {
+    /// Generates the schemas of `I`, `O` and, for streaming actions, `C`.
+    pub fn generate<I: JsonSchema, O: JsonSchema, C: JsonSchema>(streaming: bool) -> Self {
+        let input = schema_of::<I>();
+        let validator = jsonschema::validator_for(&input).map_err(|e| e.to_string());
+        ActionSchemas {
+            input,
+            output: schema_of::<O>(),
+            chunk: streaming.then(schema_of::<C>),
+            validator,
+        }
+    }
+
+    /// The input schema.
+    pub fn input(&self) -> &Value {
+        &self.input
+    }
+
+    /// The output schema.
+    pub fn output(&self) -> &Value {
+        &self.output
+    }
+
+    /// The chunk schema of a streaming action.
+    pub fn chunk(&self) -> Option<&Value> {
+        self.chunk.as_ref()
+    }
+
+    /// Why the input schema could not be compiled, if it could not.
+    pub fn validator_error(&self) -> Option<&str> {
+        self.validator.as_ref().err().map(String::as_str)
+    }
+
+    /// Checks `input` against the input schema, listing every violation with its JSON pointer.
+    pub fn validate_input(&self, input: &Value) -> Result<(), FlowError> {
+        let Ok(validator) = &self.validator else {
+            return Ok(());
+        };
+        if validator.is_valid(input) {
+            return Ok(());
+        }
+        let violations = validator
+            .iter_errors(input)
+            .map(|e| Violation {
+                path: e.instance_path().to_string(),
+                message: e.to_string(),
+            })
+            .collect();
+        Err(FlowError::invalid_input(violations))
+    }
+}
+
+/// The draft 2020-12 schema of `T` as JSON.
+pub fn schema_of<T: JsonSchema>() -> Value {
+    SchemaGenerator::default()
+        .into_root_schema_for::<T>()
+        .to_value()
+}
+
+/// Deserializes `value` into `T`, reporting the JSON pointer of the first mismatch.
+pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowError> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let path = pointer_of(e.path());
+        FlowError::invalid_input(vec![Violation {
+            path,
+            message: e.into_inner().to_string(),
+        }])
+    })
+}
+
+/// Converts a serde path (`context[1].text`) into a JSON pointer (`/context/1/text`).
+fn pointer_of(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        out.push('/');
+        match segment {
+            Segment::Seq { index } => out.push_str(&index.to_string()),
+            Segment::Map { key } | Segment::Enum { variant: key } => {
+                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+            }
+            Segment::Unknown => out.push('?'),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+    use serde::Deserialize;
+    use serde_json::json;
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Query {
+        question: String,
+        #[serde(default)]
+        context: Vec<String>,
+        inner: Option<Inner>,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    #[allow(dead_code)]
+    struct Inner {
+        limit: u32,
+    }
+
+    #[test]
+    fn validation_reports_every_violation_by_pointer() {
+        let schemas = ActionSchemas::generate::<Query, (), ()>(false);
+        assert!(schemas.validator_error().is_none());
+        assert!(schemas.chunk().is_none());
+        let err = schemas
+            .validate_input(&json!({"question": 3, "context": ["a", 7]}))
+            .expect_err("two violations");
+        assert_eq!(err.status(), Status::InvalidArgument);
+        let paths: Vec<&str> = err.details().expect("details")["errors"]
+            .as_array()
+            .expect("errors array")
+            .iter()
+            .filter_map(|v| v["path"].as_str())
+            .collect();
+        assert!(paths.contains(&"/question"), "{paths:?}");
+        assert!(paths.contains(&"/context/1"), "{paths:?}");
+        schemas
+            .validate_input(&json!({"question": "why?"}))
+            .expect("valid input");
+    }
+
+    #[test]
+    fn decode_names_the_json_path() {
+        let err = decode::<Query>(json!({"question": "q", "inner": {"limit": "ten"}}))
+            .err()
+            .expect("limit is not a number");
+        assert_eq!(
+            err.details().and_then(|d| d.pointer("/errors/0/path")),
+            Some(&json!("/inner/limit"))
+        );
+    }
+}

@@ -206,7 +206,7 @@ impl Plan {
             Kind::Flow => (quote!(Flow), quote!(Flow), "flow"),
             Kind::Tool => (quote!(Tool), quote!(Tool), "tool"),
         };
-        let handle_doc = format!("The {noun} `{name}`: the typed handle of [`{fn_ident}`].");
+        let handle_doc = format!(" The {noun} `{name}`: the typed handle of [`{fn_ident}`].");
         let (args_struct, input_ty, bind_input) = self.input_tokens(func);
         let output = &self.output;
         let chunk = self

@@ -32,6 +32,7 @@
 extern crate self as genflow_runtime;
 
 mod action;
+pub mod config;
 mod context;
 mod contract;
 mod error;

@@ -373,7 +373,10 @@ mod tests {
             .filter_map(Value::as_str)
             .collect();
         required.sort_unstable();
-        assert_eq!(required, ["inner", "maybe", "note", "shape", "tags", "title"]);
+        assert_eq!(
+            required,
+            ["inner", "maybe", "note", "shape", "tags", "title"]
+        );
         assert_eq!(
             strict["properties"]["note"]["type"],
             json!(["string", "null"])

@@ -1,5 +1,7 @@
 //! The Gemini API against a loopback fake speaking the real wire format.
 
+#![cfg(feature = "models")]
+
 mod support;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! OpenAI-compatible chat completions against a loopback fake speaking the real wire format.
 
+#![cfg(feature = "models")]
+
 mod support;
 
 use std::time::Duration;

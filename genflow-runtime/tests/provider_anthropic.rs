@@ -29,7 +29,7 @@ fn models(server: &FakeServer) -> Models {
         .provider(Anthropic::new("sk-ant-test").base_url(&server.url))
         .default_model("anthropic/claude-haiku-4-5")
         .retry(RetryPolicy {
-            max_retries: 1,
+            max_retries: 2,
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(2),
             max_retry_after: Duration::from_secs(5),
@@ -47,7 +47,7 @@ fn message(content: Value, stop_reason: &str) -> Value {
         "content":content,"stop_reason":stop_reason,"stop_sequence":null,"usage":usage()})
 }
 
-fn sse(events: &[(&str, Value)]) -> Vec<String> {
+fn sse(events: &[(&str, Value)]) -> Vec<Vec<u8>> {
     let text: String = events
         .iter()
         .map(|(name, data)| format!("event: {name}\ndata: {data}\n\n"))
@@ -277,7 +277,7 @@ async fn structured_output_is_a_forced_tool() {
 }
 
 #[tokio::test]
-async fn overloaded_is_retried_and_error_events_fail() {
+async fn rate_limits_and_overload_are_retried_and_error_events_fail() {
     let overloaded = json!({"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":"req_1"});
     let error_stream = sse(&[
         (
@@ -289,7 +289,9 @@ async fn overloaded_is_retried_and_error_events_fail() {
             json!({"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
         ),
     ]);
+    let rate_limited = json!({"type":"error","error":{"type":"rate_limit_error","message":"Too many"},"request_id":"req_0"});
     let server = FakeServer::start(vec![
+        Reply::Json(429, vec![("retry-after", "0".into())], rate_limited),
         Reply::Json(529, vec![], overloaded),
         Reply::Json(
             200,

@@ -42,7 +42,7 @@ fn reply(parts: Value, finish: &str) -> Value {
 }
 
 /// Gemini's recorded streams use CRLF.
-fn sse(chunks: &[Value]) -> Vec<String> {
+fn sse(chunks: &[Value]) -> Vec<Vec<u8>> {
     let text: String = chunks
         .iter()
         .map(|c| format!("data: {c}\r\n\r\n"))

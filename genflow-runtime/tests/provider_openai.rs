@@ -143,7 +143,7 @@ async fn tool_round_trip_sends_real_requests() {
 }
 
 /// The recorded stream of two interleaved tool calls, with arguments cut mid-token.
-fn streamed_tool_calls() -> Vec<String> {
+fn streamed_tool_calls() -> Vec<Vec<u8>> {
     let envelope = |choices: Value| {
         json!({"id":"chatcmpl-ABfw03","object":"chat.completion.chunk","created":1727346168,
             "model":"gpt-4o-2024-08-06","system_fingerprint":"fp_5050236cbd","choices":choices})
@@ -175,12 +175,16 @@ fn streamed_tool_calls() -> Vec<String> {
     if let Some(last) = events.last_mut() {
         last["usage"] = json!({"prompt_tokens":149,"completion_tokens":60,"total_tokens":209});
     }
-    let mut text: String = data_events(&events).concat();
+    // A comment line and a `data:` field split over two lines, as SSE allows.
+    let mut text = String::from(": OPENROUTER PROCESSING\n\n");
+    text.push_str(&data_events(&events).concat());
+    text = text.replacen("\"choices\":", "\"choices\":\ndata: ", 1);
+    assert!(text.contains(":\ndata: [{"), "{text}");
     text.push_str("data: [DONE]\n\n");
     split(&text, 37)
 }
 
-fn streamed_text(pieces: &[&str], finish: &str) -> Vec<String> {
+fn streamed_text(pieces: &[&str], finish: &str) -> Vec<Vec<u8>> {
     let envelope = |choices: Value| json!({"id":"chatcmpl-B","object":"chat.completion.chunk","created":1,"model":"gpt-4o","choices":choices});
     let mut events = vec![envelope(
         json!([{"index":0,"delta":{"role":"assistant","content":"","refusal":null},"finish_reason":null}]),
@@ -205,7 +209,10 @@ fn streamed_text(pieces: &[&str], finish: &str) -> Vec<String> {
 async fn streamed_tool_call_deltas_are_reassembled_and_run_in_parallel() {
     let server = FakeServer::start(vec![
         Reply::Sse(streamed_tool_calls()),
-        Reply::Sse(streamed_text(&["Edinburgh: 22C", ", AAPL: 190.5"], "stop")),
+        Reply::Sse(streamed_text(
+            &["Edinburgh: 22°C", ", AAPL: 190.5 — ok"],
+            "stop",
+        )),
     ])
     .await;
     let mut stream = models(&server)
@@ -219,7 +226,7 @@ async fn streamed_tool_call_deltas_are_reassembled_and_run_in_parallel() {
         chunks.push(chunk);
     }
     let generation = stream.response().await.expect("generates");
-    assert_eq!(generation.text(), "Edinburgh: 22C, AAPL: 190.5");
+    assert_eq!(generation.text(), "Edinburgh: 22°C, AAPL: 190.5 — ok");
     assert_eq!(generation.usage.input_tokens, 149 + 14);
 
     let requested: Vec<(String, Value)> = chunks
@@ -242,7 +249,7 @@ async fn streamed_tool_call_deltas_are_reassembled_and_run_in_parallel() {
         ]
     );
     let text: String = chunks.iter().filter_map(GenerateChunk::text).collect();
-    assert_eq!(text, "Edinburgh: 22C, AAPL: 190.5");
+    assert_eq!(text, "Edinburgh: 22°C, AAPL: 190.5 — ok");
 
     let requests = server.received();
     assert_eq!(requests[0].body["stream"], true);
@@ -427,7 +434,7 @@ async fn an_error_event_inside_a_stream_fails_the_call() {
     ])
     .concat();
     text.push_str("data: {\"error\":{\"message\":\"TimeoutError\",\"type\":\"GatewayTimeout\",\"code\":504}}\n\ndata: [DONE]\n\n");
-    let server = FakeServer::start(vec![Reply::Sse(vec![text])]).await;
+    let server = FakeServer::start(vec![Reply::Sse(vec![text.into_bytes()])]).await;
     let err = models(&server)
         .generate()
         .prompt("hi")

@@ -192,6 +192,14 @@ impl Models {
 
     /// The model `reference` (`provider/id`), or the default one.
     pub fn resolve(&self, reference: Option<&str>) -> Result<Arc<dyn Model>, FlowError> {
+        if reference.is_none() && self.inner.default_model.is_none() {
+            static TOLD: std::sync::Once = std::sync::Once::new();
+            TOLD.call_once(|| {
+                tracing::info!(
+                    "no model configured (set GENFLOW_MODEL or Models::default_model): using the offline local model '{OFFLINE_DEFAULT}'"
+                );
+            });
+        }
         let reference = reference.unwrap_or_else(|| self.default_model_name());
         if let Some(model) = self.inner.models.get(reference) {
             return Ok(Arc::clone(model));

@@ -21,8 +21,9 @@ pub enum Reply {
     Json(u16, Vec<(&'static str, String)>, Value),
     /// A body sent as it is.
     Raw(u16, &'static str),
-    /// An event stream written in these pieces (split anywhere, even mid-line), then EOF.
-    Sse(Vec<String>),
+    /// An event stream written in these pieces (split anywhere, even inside a UTF-8
+    /// character), then EOF.
+    Sse(Vec<Vec<u8>>),
     /// Waits this long, then answers with the inner reply.
     Slow(Duration, Box<Reply>),
 }
@@ -156,18 +157,7 @@ pub fn data_events(events: &[Value]) -> Vec<String> {
     events.iter().map(|e| format!("data: {e}\n\n")).collect()
 }
 
-/// Splits `text` into pieces of at most `size` bytes (on char boundaries).
-pub fn split(text: &str, size: usize) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    for c in text.chars() {
-        if current.len() + c.len_utf8() > size {
-            pieces.push(std::mem::take(&mut current));
-        }
-        current.push(c);
-    }
-    if !current.is_empty() {
-        pieces.push(current);
-    }
-    pieces
+/// Splits `text` into pieces of `size` bytes, cutting through lines and UTF-8 characters.
+pub fn split(text: &str, size: usize) -> Vec<Vec<u8>> {
+    text.as_bytes().chunks(size).map(<[u8]>::to_vec).collect()
 }

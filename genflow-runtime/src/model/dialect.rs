@@ -99,7 +99,6 @@ pub fn plain(schema: &Value) -> Value {
 /// The schema in OpenAI's strict structured-output dialect.
 pub fn openai_strict(schema: &Value) -> Result<Value, DialectError> {
     let mut root = plain(schema);
-    let defs = root.get("$defs").cloned().unwrap_or_default();
     let Some(map) = root.as_object_mut() else {
         return Err(error("", "the root must be an object schema"));
     };
@@ -110,20 +109,22 @@ pub fn openai_strict(schema: &Value) -> Result<Value, DialectError> {
             "the root must be an object (`type: object`); wrap the value in a struct",
         ));
     }
-    if let Some(Value::Object(root_defs)) = map.get_mut("$defs") {
-        for (name, def) in root_defs.iter_mut() {
-            strict(def, &format!("/$defs/{name}"), &defs)?;
+    // References resolve against the definitions as they were; the rewritten ones go back in.
+    let original = map.remove("$defs").unwrap_or_else(|| json!({}));
+    let mut defs = original.clone();
+    if let Some(defs) = defs.as_object_mut() {
+        for (name, def) in defs.iter_mut() {
+            strict(def, &format!("/$defs/{name}"), &original)?;
         }
     }
-    let mut root_without_defs = root.clone();
-    if let Some(map) = root_without_defs.as_object_mut() {
-        map.remove("$defs");
+    strict(&mut root, "", &original)?;
+    if let (Some(map), false) = (
+        root.as_object_mut(),
+        defs.as_object().is_none_or(Map::is_empty),
+    ) {
+        map.insert("$defs".to_owned(), defs);
     }
-    strict(&mut root_without_defs, "", &defs)?;
-    if let (Some(out), Some(defs_value)) = (root_without_defs.as_object_mut(), root.get("$defs")) {
-        out.insert("$defs".to_owned(), defs_value.clone());
-    }
-    Ok(root_without_defs)
+    Ok(root)
 }
 
 fn error(path: &str, reason: &str) -> DialectError {

@@ -182,16 +182,25 @@ fn drop_optional_nulls(value: &mut Value, schema: &Value, root: &Value) {
                     drop_optional_nulls(child, sub, root);
                 }
             }
-            for branch in ["anyOf", "oneOf"]
+            // Of a union, the first object branch whose required keys are all present.
+            let present = |branch: &Value| {
+                branch.get("properties").is_some()
+                    && branch
+                        .get("required")
+                        .and_then(Value::as_array)
+                        .into_iter()
+                        .flatten()
+                        .filter_map(Value::as_str)
+                        .all(|k| map.contains_key(k))
+            };
+            let branch = ["anyOf", "oneOf"]
                 .iter()
                 .filter_map(|k| schema.get(*k).and_then(Value::as_array))
                 .flatten()
-            {
-                let branch = resolve(branch, root);
-                if branch.get("properties").is_some() {
-                    drop_optional_nulls(value, branch, root);
-                    return;
-                }
+                .map(|b| resolve(b, root))
+                .find(|b| present(b));
+            if let Some(branch) = branch {
+                drop_optional_nulls(value, branch, root);
             }
         }
         Value::Array(items) => {
@@ -268,7 +277,7 @@ pub fn parse_partial(text: &str) -> Option<Value> {
             return Some(v);
         }
     }
-    cuts.iter().rev().take(64).find_map(|(cut, open)| {
+    cuts.iter().rev().take(8).find_map(|(cut, open)| {
         let mut candidate = text.get(..*cut)?.to_owned();
         candidate.extend(open.iter().rev());
         serde_json::from_str(&candidate).ok()

@@ -13,7 +13,7 @@ use tracing::Instrument;
 
 use super::Model;
 use super::catalog::Models;
-use super::delta::{Accumulator, ModelDelta};
+use super::delta::{Accumulator, ModelDelta, ModelStream};
 use super::generate::Generation;
 use super::message::{Message, ToolRequest, ToolResponse};
 use super::middleware::{GenerateHook, Middleware, ModelCall, ModelHook, Next, ToolHook};
@@ -112,6 +112,11 @@ impl Runner {
                 turns,
                 output,
             };
+            self.send_all(calls.iter().map(|call| GenerateChunk::ToolRequest {
+                turn: turns,
+                request: call.clone(),
+            }))
+            .await;
             if !calls.is_empty() && !self.options.return_tool_requests {
                 if tool_rounds == self.options.max_turns {
                     return Err(FlowError::aborted(format!(
@@ -211,12 +216,11 @@ impl Runner {
             .as_ref()
             .unwrap_or_else(|| self.models.retry_policy());
         let call = async {
-            match &self.chunks {
-                None => policy.run(|| model.generate(request.clone())).await,
-                Some(sink) => {
-                    let stream = policy.run(|| model.stream(request.clone())).await?;
-                    self.forward(stream, sink, &info.name, turn).await
-                }
+            if self.chunks.is_some() {
+                let stream = policy.run(|| model.stream(request.clone())).await?;
+                self.forward(stream, &info.name, turn).await
+            } else {
+                policy.run(|| model.generate(request.clone())).await
             }
         };
         let limit = self.options.timeout.or_else(|| self.models.call_timeout());
@@ -242,8 +246,7 @@ impl Runner {
     /// Reads a model stream, sending text (and partial structured output) on as chunks.
     async fn forward(
         &self,
-        mut stream: super::delta::ModelStream,
-        sink: &mpsc::Sender<GenerateChunk>,
+        mut stream: ModelStream,
         model: &str,
         turn: u32,
     ) -> Result<GenerateResponse, FlowError> {
@@ -253,25 +256,21 @@ impl Runner {
         while let Some(delta) = stream.next().await {
             let delta = delta?;
             if let ModelDelta::Text(t) = &delta {
-                // A closed receiver means the stream was dropped; generation is being cancelled.
-                let _ = sink
-                    .send(GenerateChunk::Text {
-                        turn,
-                        text: t.clone(),
-                    })
-                    .await;
+                let mut chunks = vec![GenerateChunk::Text {
+                    turn,
+                    text: t.clone(),
+                }];
                 if self.structured {
                     text.push_str(t);
                     let now = parse_partial(&text);
                     if now.is_some() && now != partial {
                         partial.clone_from(&now);
-                        if let Some(output) = now {
-                            let _ = sink
-                                .send(GenerateChunk::PartialOutput { turn, output })
-                                .await;
-                        }
+                        chunks.extend(
+                            now.map(|output| GenerateChunk::PartialOutput { turn, output }),
+                        );
                     }
                 }
+                self.send_all(chunks.into_iter()).await;
             }
             acc.push(delta);
         }
@@ -280,28 +279,23 @@ impl Runner {
 
     /// Runs the turn's tool calls concurrently; failures become error results for the model.
     async fn run_tools(&self, calls: &[ToolRequest], turn: u32) -> Vec<ToolResponse> {
-        if let Some(sink) = &self.chunks {
-            for call in calls {
-                let _ = sink
-                    .send(GenerateChunk::ToolRequest {
-                        turn,
-                        request: call.clone(),
-                    })
-                    .await;
-            }
-        }
         let results = join_all(calls.iter().map(|call| self.run_tool(call))).await;
+        self.send_all(results.iter().map(|response| GenerateChunk::ToolResponse {
+            turn,
+            response: response.clone(),
+        }))
+        .await;
+        results
+    }
+
+    /// Sends chunks to a streaming caller, if there is one. A closed receiver means the
+    /// stream was dropped and generation is being cancelled, so send errors are ignored.
+    async fn send_all(&self, chunks: impl Iterator<Item = GenerateChunk>) {
         if let Some(sink) = &self.chunks {
-            for result in &results {
-                let _ = sink
-                    .send(GenerateChunk::ToolResponse {
-                        turn,
-                        response: result.clone(),
-                    })
-                    .await;
+            for chunk in chunks {
+                let _ = sink.send(chunk).await;
             }
         }
-        results
     }
 
     async fn run_tool(&self, call: &ToolRequest) -> ToolResponse {

@@ -284,6 +284,27 @@ async fn a_reply_still_invalid_after_repair_keeps_the_raw_text() {
     .expect_err("no repair");
     assert!(err.message().contains("not JSON"), "{err}");
     assert_eq!(none.requests().len(), 1);
+
+    // A reply cut off by the token limit is not sent back for repair.
+    let cut = genflow_runtime::model::Message::model("{\"name\": \"sh");
+    let truncated = ScriptedModel::new("scripted").then(genflow_runtime::model::Scripted::Reply(
+        GenerateResponse {
+            message: cut,
+            usage: Default::default(),
+            finish_reason: genflow_runtime::model::FinishReason::Length,
+            model: String::new(),
+        },
+    ));
+    let err = bounded(
+        scripted(&truncated)
+            .generate()
+            .prompt("x")
+            .generate_data::<Product>(),
+    )
+    .await
+    .expect_err("truncated");
+    assert!(err.message().contains("stopped early (Length)"), "{err}");
+    assert_eq!(truncated.requests().len(), 1);
 }
 
 #[tokio::test]

@@ -18,7 +18,7 @@ use super::generate::Generation;
 use super::message::{Message, ToolRequest, ToolResponse};
 use super::middleware::{GenerateHook, Middleware, ModelCall, ModelHook, Next, ToolHook};
 use super::request::GenerateRequest;
-use super::response::{GenerateResponse, Usage};
+use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
 use super::stream::GenerateChunk;
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
@@ -134,6 +134,18 @@ impl Runner {
             };
             match schema.parse(&response.text()) {
                 Ok(value) => return Ok(done(response, messages, Some(value))),
+                // A cut-off or refused reply would come back the same: no repair for those.
+                Err(error)
+                    if matches!(
+                        response.finish_reason,
+                        FinishReason::Length | FinishReason::Blocked
+                    ) =>
+                {
+                    return Err(FlowError::from(error).context(format!(
+                        "the model stopped early ({:?})",
+                        response.finish_reason
+                    )));
+                }
                 Err(error) if repairs < self.options.repair_attempts => {
                     repairs += 1;
                     tracing::warn!(%error, repairs, "structured reply is invalid; asking the model to repair it");

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use genflow_runtime::model::{
-    FinishReason, GenerateChunk, Models, OpenAi, RetryPolicy, ToolChoice,
+    FinishReason, GenerateChunk, Media, Models, OpenAi, RetryPolicy, ToolChoice,
 };
 use genflow_runtime::prelude::*;
 use serde_json::{Value, json};
@@ -477,6 +477,10 @@ async fn tool_choice_and_ollama_non_strict_output() {
         .generate()
         .model("ollama/llama3.2")
         .prompt("Oslo?")
+        .media(Media::url(
+            "https://example.com/oslo.png",
+            Some("image/png"),
+        ))
         .tool::<GetCurrentWeather>()
         .tool_choice(ToolChoice::None)
         .max_output_tokens(50)
@@ -491,6 +495,11 @@ async fn tool_choice_and_ollama_non_strict_output() {
         "ollama needs no key"
     );
     assert_eq!(request.body["model"], "llama3.2");
+    assert_eq!(
+        request.body["messages"][0]["content"],
+        json!([{"type": "text", "text": "Oslo?"},
+            {"type": "image_url", "image_url": {"url": "https://example.com/oslo.png"}}])
+    );
     assert_eq!(request.body["max_tokens"], 50);
     assert_eq!(request.body["tool_choice"], "none");
     let format = &request.body["response_format"]["json_schema"];

@@ -1,43 +1,5 @@
-//! The model layer: `generate` with typed structured output, a tool-calling loop, streaming,
-//! providers (OpenAI-compatible, Anthropic, Gemini) and offline local models.
-//!
-//! A flow calls a model through its context:
-//!
-//! ```
-//! use genflow_runtime::prelude::*;
-//!
-//! #[derive(Deserialize, JsonSchema)]
-//! struct Weather { city: String, celsius: f64 }
-//!
-//! /// Look up the temperature of a city.
-//! #[tool]
-//! async fn temperature(city: String) -> Result<f64, ToolError> {
-//!     Ok(if city.is_empty() { 0.0 } else { 21.5 })
-//! }
-//!
-//! /// Forecast for a city.
-//! #[flow]
-//! async fn forecast(ctx: &FlowContext, city: String) -> Result<f64, FlowError> {
-//!     let answer: Weather = ctx
-//!         .generate()
-//!         .prompt(format!("What is the temperature in {city}?"))
-//!         .tool::<Temperature>()
-//!         .generate_data()
-//!         .await?;
-//!     Ok(answer.celsius)
-//! }
-//! # #[tokio::main(flavor = "current_thread")]
-//! # async fn main() -> Result<(), FlowError> {
-//! // With no model configured, the offline `local/test` model calls the tool, then answers
-//! // with data valid for `Weather`.
-//! let ctx = FlowContext::new().with_state(Models::new());
-//! forecast(&ctx, "Oslo".into()).await?;
-//! # Ok(()) }
-//! ```
-//!
-//! Models are named `provider/model`: `openai/gpt-4o-mini`, `anthropic/claude-sonnet-4-5`,
-//! `googleai/gemini-2.5-flash`, `ollama/llama3.2`, `local/echo`, `local/test`. The default is
-//! set in code ([`Models::default_model`]) or by `GENFLOW_MODEL`, else `local/test`.
+//! The model layer.
+#![doc = include_str!("../../../docs/models.md")]
 
 mod catalog;
 mod delta;

@@ -37,6 +37,8 @@ mod context;
 mod contract;
 mod error;
 mod events;
+#[cfg(feature = "models")]
+pub mod model;
 mod registry;
 mod runner;
 mod schema;
@@ -63,6 +65,8 @@ pub use serde_json;
 
 /// The names a flow module needs: `use genflow_runtime::prelude::*;`.
 pub mod prelude {
+    #[cfg(feature = "models")]
+    pub use crate::model::{GenerateExt, Models};
     pub use crate::{
         Action, FlowContext, FlowError, Registry, State, Status, ToolError, flow, tool,
     };

@@ -1,0 +1,324 @@
+//! The model catalog: resolves references such as `"openai/gpt-4o-mini"` to models, holds the
+//! default model, retry, timeout, fallback and middleware. Provide it as application state
+//! (`Registry::builder().state(Models::from_env())`); flows without one use
+//! [`Models::global`].
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use super::Model;
+use super::local::Local;
+use super::middleware::Middleware;
+use super::providers::{Anthropic, GoogleAi, OpenAi};
+use super::retry::RetryPolicy;
+use crate::FlowError;
+
+/// The model used when neither code nor `GENFLOW_MODEL` names one: offline, no key.
+pub const OFFLINE_DEFAULT: &str = "local/test";
+
+/// A source of models: `provider/<id>` references resolve through it.
+pub trait Provider: Send + Sync + 'static {
+    /// The prefix of the references it serves, such as `"openai"`.
+    fn name(&self) -> &str;
+
+    /// The model `id`. A missing API key is a `FAILED_PRECONDITION` naming the variable.
+    fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError>;
+}
+
+type Lookup = dyn Fn(&str) -> Option<String> + Send + Sync;
+
+/// Where configuration is read from: the process environment, or a fixed map in tests.
+pub struct EnvVars {
+    lookup: Box<Lookup>,
+}
+
+impl EnvVars {
+    /// The process environment.
+    pub fn process() -> Self {
+        EnvVars {
+            lookup: Box::new(|name| std::env::var(name).ok()),
+        }
+    }
+
+    /// A fixed set of variables.
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
+        let map: HashMap<String, String> = pairs
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        EnvVars {
+            lookup: Box::new(move |name| map.get(name).cloned()),
+        }
+    }
+
+    /// The variable `name`, if set and not empty.
+    pub fn get(&self, name: &str) -> Option<String> {
+        (self.lookup)(name).filter(|v| !v.is_empty())
+    }
+}
+
+/// The catalog of models and the policies of calling them. Cheap to clone.
+#[derive(Clone)]
+pub struct Models {
+    inner: Arc<Inner>,
+}
+
+#[derive(Clone)]
+struct Inner {
+    providers: HashMap<String, Arc<dyn Provider>>,
+    models: HashMap<String, Arc<dyn Model>>,
+    default_model: Option<String>,
+    fallback: Option<String>,
+    retry: RetryPolicy,
+    timeout: Option<Duration>,
+    middleware: Vec<Arc<dyn Middleware>>,
+}
+
+impl Default for Models {
+    fn default() -> Self {
+        Models::new()
+    }
+}
+
+impl Models {
+    /// Only the offline `local/...` models; the default model is `local/test`.
+    pub fn new() -> Self {
+        let inner = Inner {
+            providers: HashMap::new(),
+            models: HashMap::new(),
+            default_model: None,
+            fallback: None,
+            retry: RetryPolicy::default(),
+            timeout: None,
+            middleware: Vec::new(),
+        };
+        Models {
+            inner: Arc::new(inner),
+        }
+        .provider(Local)
+    }
+
+    /// The local models plus `openai/` (`OPENAI_API_KEY`, `OPENAI_BASE_URL`), `ollama/`,
+    /// `anthropic/` (`ANTHROPIC_API_KEY`, `ANTHROPIC_BASE_URL`) and `googleai/`
+    /// (`GEMINI_API_KEY` or `GOOGLE_API_KEY`, `GEMINI_BASE_URL`), with the default model from
+    /// `GENFLOW_MODEL`. Keys are checked when a model is first used.
+    pub fn from_env() -> Self {
+        Models::from_vars(&EnvVars::process())
+    }
+
+    /// [`Models::from_env`] reading `vars`.
+    pub fn from_vars(vars: &EnvVars) -> Self {
+        let models = Models::new()
+            .provider(OpenAi::from_env(vars))
+            .provider(OpenAi::ollama())
+            .provider(Anthropic::from_env(vars))
+            .provider(GoogleAi::from_env(vars));
+        match vars.get("GENFLOW_MODEL") {
+            Some(name) => models.default_model(&name),
+            None => models,
+        }
+    }
+
+    /// The catalog flows use when the application provided none: [`Models::from_env`], built
+    /// once.
+    pub fn global() -> &'static Models {
+        static GLOBAL: OnceLock<Models> = OnceLock::new();
+        GLOBAL.get_or_init(Models::from_env)
+    }
+
+    fn edit(mut self, f: impl FnOnce(&mut Inner)) -> Self {
+        f(Arc::make_mut(&mut self.inner));
+        self
+    }
+
+    /// Adds (or replaces) a provider.
+    #[must_use]
+    pub fn provider(self, provider: impl Provider) -> Self {
+        self.edit(|i| {
+            i.providers
+                .insert(provider.name().to_owned(), Arc::new(provider));
+        })
+    }
+
+    /// Adds one model under its own name (`model.info().name`), ahead of any provider.
+    #[must_use]
+    pub fn model(self, model: impl Model) -> Self {
+        self.edit(|i| {
+            i.models.insert(model.info().name.clone(), Arc::new(model));
+        })
+    }
+
+    /// Sets the model used when a call names none.
+    #[must_use]
+    pub fn default_model(self, name: &str) -> Self {
+        self.edit(|i| i.default_model = Some(name.to_owned()))
+    }
+
+    /// Sets the model tried when a call's model fails with `UNAVAILABLE`,
+    /// `RESOURCE_EXHAUSTED`, `DEADLINE_EXCEEDED`, `INTERNAL`, `NOT_FOUND` or `UNIMPLEMENTED`
+    /// (after its retries).
+    #[must_use]
+    pub fn fallback(self, name: &str) -> Self {
+        self.edit(|i| i.fallback = Some(name.to_owned()))
+    }
+
+    /// Sets the retry policy of model calls.
+    #[must_use]
+    pub fn retry(self, policy: RetryPolicy) -> Self {
+        self.edit(|i| i.retry = policy)
+    }
+
+    /// Sets the longest one model call may take, retries and streaming included.
+    #[must_use]
+    pub fn timeout(self, timeout: Duration) -> Self {
+        self.edit(|i| i.timeout = Some(timeout))
+    }
+
+    /// Adds middleware around every generate, model call and tool call.
+    #[must_use]
+    pub fn middleware(self, middleware: impl Middleware) -> Self {
+        self.edit(|i| i.middleware.push(Arc::new(middleware)))
+    }
+
+    /// The default model's reference: from code, else `GENFLOW_MODEL`, else `local/test`.
+    pub fn default_model_name(&self) -> &str {
+        self.inner
+            .default_model
+            .as_deref()
+            .unwrap_or(OFFLINE_DEFAULT)
+    }
+
+    /// The model `reference` (`provider/id`), or the default one.
+    pub fn resolve(&self, reference: Option<&str>) -> Result<Arc<dyn Model>, FlowError> {
+        if reference.is_none() && self.inner.default_model.is_none() {
+            static TOLD: std::sync::Once = std::sync::Once::new();
+            TOLD.call_once(|| {
+                tracing::info!(
+                    "no model configured (set GENFLOW_MODEL or Models::default_model): using the offline local model '{OFFLINE_DEFAULT}'"
+                );
+            });
+        }
+        let reference = reference.unwrap_or_else(|| self.default_model_name());
+        if let Some(model) = self.inner.models.get(reference) {
+            return Ok(Arc::clone(model));
+        }
+        let Some((provider, id)) = reference.split_once('/') else {
+            return Err(FlowError::not_found(format!(
+                "model reference '{reference}' has no provider: write it as 'provider/model', such as 'openai/gpt-4o-mini'"
+            )));
+        };
+        let Some(found) = self.inner.providers.get(provider) else {
+            let mut known: Vec<&str> = self.inner.providers.keys().map(String::as_str).collect();
+            known.sort_unstable();
+            return Err(FlowError::not_found(format!(
+                "unknown model provider '{provider}' in '{reference}'; known providers: {}",
+                known.join(", ")
+            )));
+        };
+        let model = found.model(id)?;
+        if model.info().local {
+            tracing::debug!(model = %model.info().name, "using a local (offline) model");
+        }
+        Ok(model)
+    }
+
+    /// The fallback model's reference, if any.
+    pub fn fallback_name(&self) -> Option<&str> {
+        self.inner.fallback.as_deref()
+    }
+
+    /// The retry policy.
+    pub fn retry_policy(&self) -> &RetryPolicy {
+        &self.inner.retry
+    }
+
+    /// The per-call timeout.
+    pub fn call_timeout(&self) -> Option<Duration> {
+        self.inner.timeout
+    }
+
+    /// The catalog-wide middleware.
+    pub fn middleware_list(&self) -> &[Arc<dyn Middleware>] {
+        &self.inner.middleware
+    }
+}
+
+impl fmt::Debug for Models {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut providers: Vec<&String> = self.inner.providers.keys().collect();
+        providers.sort_unstable();
+        let mut models: Vec<&String> = self.inner.models.keys().collect();
+        models.sort_unstable();
+        f.debug_struct("Models")
+            .field("providers", &providers)
+            .field("models", &models)
+            .field("default", &self.default_model_name())
+            .field("fallback", &self.inner.fallback)
+            .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Status;
+
+    fn error_of(models: &Models, reference: &str) -> FlowError {
+        match models.resolve(Some(reference)) {
+            Ok(m) => panic!("resolved {}", m.info().name),
+            Err(e) => e,
+        }
+    }
+
+    #[test]
+    fn nothing_configured_means_the_offline_test_model() {
+        let models = Models::from_vars(&EnvVars::from_pairs([]));
+        let model = models.resolve(None).expect("default");
+        assert_eq!(model.info().name, "local/test");
+        assert!(model.info().local);
+    }
+
+    #[test]
+    fn genflow_model_sets_the_default() {
+        let vars = EnvVars::from_pairs([("GENFLOW_MODEL", "local/echo")]);
+        let models = Models::from_vars(&vars);
+        assert_eq!(
+            models.resolve(None).expect("echo").info().name,
+            "local/echo"
+        );
+    }
+
+    #[test]
+    fn a_missing_key_names_the_variable() {
+        let models = Models::from_vars(&EnvVars::from_pairs([]));
+        for (reference, var) in [
+            ("openai/gpt-4o-mini", "OPENAI_API_KEY"),
+            ("anthropic/claude-sonnet-4-5", "ANTHROPIC_API_KEY"),
+            ("googleai/gemini-2.5-flash", "GEMINI_API_KEY"),
+        ] {
+            let err = error_of(&models, reference);
+            assert_eq!(err.status(), Status::FailedPrecondition);
+            assert!(err.message().contains(var), "{err}");
+        }
+        // Ollama needs no key.
+        let ollama = models.resolve(Some("ollama/llama3.2")).expect("ollama");
+        assert_eq!(ollama.info().name, "ollama/llama3.2");
+        let vars = EnvVars::from_pairs([("GOOGLE_API_KEY", "k")]);
+        assert!(
+            Models::from_vars(&vars)
+                .resolve(Some("googleai/gemini-2.5-flash"))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn unknown_references_are_not_found() {
+        let models = Models::new();
+        assert_eq!(error_of(&models, "gpt-4o").status(), Status::NotFound);
+        let err = error_of(&models, "nope/x");
+        assert!(err.message().contains("local"), "{err}");
+        assert_eq!(error_of(&models, "local/nope").status(), Status::NotFound);
+    }
+}

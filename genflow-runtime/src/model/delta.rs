@@ -1,0 +1,222 @@
+//! What a streaming model yields, and how the pieces add up to one [`GenerateResponse`].
+
+use std::collections::BTreeMap;
+
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use serde_json::Value;
+
+use super::message::{Message, Part, Role, ToolRequest};
+use super::response::{FinishReason, GenerateResponse, Usage};
+use crate::FlowError;
+
+/// The stream a model returns: deltas, ending with a [`ModelDelta::Finish`].
+pub type ModelStream = BoxStream<'static, Result<ModelDelta, FlowError>>;
+
+/// One piece of a streamed reply.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelDelta {
+    /// More reply text.
+    Text(String),
+    /// A tool call or a fragment of one. Fragments with the same `index` join: `id`, `name` and
+    /// `metadata` are kept from whichever fragment has them, `arguments` are appended.
+    ToolCall {
+        /// Which call of the turn this belongs to.
+        index: usize,
+        /// The provider's call id.
+        id: Option<String>,
+        /// The tool's name.
+        name: Option<String>,
+        /// A fragment of the JSON arguments.
+        arguments: String,
+        /// Provider data to send back with the call.
+        metadata: Option<Value>,
+    },
+    /// Token counts so far; providers report cumulative counts, so the last one wins.
+    Usage {
+        /// Input tokens, when this event reports them.
+        input_tokens: Option<u64>,
+        /// Output tokens, when this event reports them.
+        output_tokens: Option<u64>,
+    },
+    /// Why the model stopped. A stream that ends without one was cut off.
+    Finish(FinishReason),
+}
+
+#[derive(Default)]
+struct PendingCall {
+    id: Option<String>,
+    name: Option<String>,
+    arguments: String,
+    metadata: Option<Value>,
+}
+
+/// Adds deltas up into a response.
+#[derive(Default)]
+pub struct Accumulator {
+    text: String,
+    calls: BTreeMap<usize, PendingCall>,
+    usage: Usage,
+    finish: Option<FinishReason>,
+}
+
+impl Accumulator {
+    /// Adds one delta.
+    pub fn push(&mut self, delta: ModelDelta) {
+        match delta {
+            ModelDelta::Text(text) => self.text.push_str(&text),
+            ModelDelta::ToolCall {
+                index,
+                id,
+                name,
+                arguments,
+                metadata,
+            } => {
+                let call = self.calls.entry(index).or_default();
+                call.id = id.or(call.id.take());
+                call.name = name.or(call.name.take());
+                call.metadata = metadata.or(call.metadata.take());
+                call.arguments.push_str(&arguments);
+            }
+            ModelDelta::Usage {
+                input_tokens,
+                output_tokens,
+            } => {
+                self.usage.input_tokens = input_tokens.unwrap_or(self.usage.input_tokens);
+                self.usage.output_tokens = output_tokens.unwrap_or(self.usage.output_tokens);
+            }
+            ModelDelta::Finish(reason) => self.finish = Some(reason),
+        }
+    }
+
+    /// The response, or `UNAVAILABLE` when the stream ended before the model finished.
+    /// Tool arguments that are not valid JSON are kept as a JSON string, so the tool loop
+    /// reports them to the model as invalid input.
+    pub fn finish(self, model: &str) -> Result<GenerateResponse, FlowError> {
+        let Some(finish_reason) = self.finish else {
+            return Err(FlowError::unavailable(format!(
+                "the stream from model '{model}' ended before the reply was complete"
+            )));
+        };
+        let mut content = Vec::new();
+        if !self.text.is_empty() {
+            content.push(Part::Text(self.text));
+        }
+        for (index, call) in self.calls {
+            let input = parse_arguments(&call.arguments);
+            content.push(Part::ToolRequest(ToolRequest {
+                id: call.id,
+                name: call.name.unwrap_or_else(|| format!("unnamed_tool_{index}")),
+                input,
+                metadata: call.metadata,
+            }));
+        }
+        Ok(GenerateResponse {
+            message: Message::new(Role::Model, content),
+            usage: self.usage,
+            finish_reason,
+            model: model.to_owned(),
+        })
+    }
+}
+
+/// Parses streamed or string tool arguments: empty means `{}`, invalid JSON stays a string.
+pub fn parse_arguments(arguments: &str) -> Value {
+    if arguments.trim().is_empty() {
+        return Value::Object(serde_json::Map::new());
+    }
+    serde_json::from_str(arguments).unwrap_or_else(|_| Value::String(arguments.to_owned()))
+}
+
+/// Reads a whole stream into one response.
+pub async fn collect(mut stream: ModelStream, model: &str) -> Result<GenerateResponse, FlowError> {
+    let mut acc = Accumulator::default();
+    while let Some(delta) = stream.next().await {
+        acc.push(delta?);
+    }
+    acc.finish(model)
+}
+
+/// A finished response replayed as a stream: text word by word, then tool calls, usage and
+/// finish reason. Used by models that compute their whole reply at once.
+pub fn replay(response: GenerateResponse) -> ModelStream {
+    let mut deltas = Vec::new();
+    let mut index = 0;
+    for part in response.message.content {
+        match part {
+            Part::Text(text) => deltas.extend(
+                text.split_inclusive(' ')
+                    .map(|word| ModelDelta::Text(word.to_owned())),
+            ),
+            Part::ToolRequest(call) => {
+                deltas.push(ModelDelta::ToolCall {
+                    index,
+                    id: call.id,
+                    name: Some(call.name),
+                    arguments: call.input.to_string(),
+                    metadata: call.metadata,
+                });
+                index += 1;
+            }
+            Part::Media(_) | Part::ToolResponse(_) => {}
+        }
+    }
+    deltas.push(ModelDelta::Usage {
+        input_tokens: Some(response.usage.input_tokens),
+        output_tokens: Some(response.usage.output_tokens),
+    });
+    deltas.push(ModelDelta::Finish(response.finish_reason));
+    stream::iter(deltas.into_iter().map(Ok)).boxed()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn call(index: usize, id: Option<&str>, name: Option<&str>, args: &str) -> ModelDelta {
+        ModelDelta::ToolCall {
+            index,
+            id: id.map(str::to_owned),
+            name: name.map(str::to_owned),
+            arguments: args.to_owned(),
+            metadata: None,
+        }
+    }
+
+    #[test]
+    fn interleaved_fragments_join_by_index() {
+        let mut acc = Accumulator::default();
+        for d in [
+            call(0, Some("a"), Some("weather"), ""),
+            call(0, None, None, "{\"ci"),
+            call(1, Some("b"), Some("stock"), ""),
+            call(0, None, None, "ty\": \"Paris\"}"),
+            call(1, None, None, "{\"ticker\":\"X\"}"),
+            ModelDelta::Usage {
+                input_tokens: Some(3),
+                output_tokens: None,
+            },
+            ModelDelta::Usage {
+                input_tokens: None,
+                output_tokens: Some(9),
+            },
+            ModelDelta::Finish(FinishReason::ToolCalls),
+        ] {
+            acc.push(d);
+        }
+        let resp = acc.finish("m").expect("finished");
+        let calls = resp.tool_requests();
+        assert_eq!(calls[0].input, json!({"city": "Paris"}));
+        assert_eq!(calls[1].name, "stock");
+        assert_eq!(resp.usage.total(), 12);
+    }
+
+    #[test]
+    fn a_stream_without_finish_is_cut_off() {
+        let mut acc = Accumulator::default();
+        acc.push(ModelDelta::Text("half".into()));
+        let err = acc.finish("m").expect_err("cut off");
+        assert_eq!(err.status(), crate::Status::Unavailable);
+    }
+}

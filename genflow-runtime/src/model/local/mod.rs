@@ -1,0 +1,69 @@
+//! Offline models: no network, no key. Their names start with `local/` and they log as local.
+
+mod echo;
+mod sample;
+mod scripted;
+mod test_model;
+
+use std::sync::Arc;
+
+pub use echo::EchoModel;
+pub use sample::sample;
+pub use scripted::{Scripted, ScriptedModel};
+pub use test_model::TestModel;
+
+use super::catalog::Provider;
+use super::message::Message;
+use super::request::GenerateRequest;
+use super::response::{FinishReason, GenerateResponse, Usage};
+use super::{Model, ModelInfo};
+use crate::FlowError;
+
+/// The `local` provider: `local/echo` and `local/test`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Local;
+
+impl Provider for Local {
+    fn name(&self) -> &str {
+        "local"
+    }
+
+    fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError> {
+        match id {
+            "echo" => Ok(Arc::new(EchoModel::default())),
+            "test" => Ok(Arc::new(TestModel::default())),
+            other => Err(FlowError::not_found(format!(
+                "no local model '{other}': the local models are 'local/echo' and 'local/test'"
+            ))),
+        }
+    }
+}
+
+/// The info of the local model `id`.
+fn local_info(id: &str) -> ModelInfo {
+    ModelInfo {
+        name: format!("local/{id}"),
+        provider: "local".to_owned(),
+        local: true,
+    }
+}
+
+/// A plain text answer, with usage counted in words.
+fn answer(info: &ModelInfo, request: &GenerateRequest, text: String) -> GenerateResponse {
+    let words = |s: &str| s.split_whitespace().count() as u64;
+    let input = request
+        .messages
+        .iter()
+        .map(|m| words(&m.text()))
+        .sum::<u64>()
+        + request.system.as_deref().map_or(0, words);
+    GenerateResponse {
+        usage: Usage {
+            input_tokens: input,
+            output_tokens: words(&text),
+        },
+        message: Message::model(text),
+        finish_reason: FinishReason::Stop,
+        model: info.name.clone(),
+    }
+}

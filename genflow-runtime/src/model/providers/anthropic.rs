@@ -1,0 +1,377 @@
+//! Anthropic Messages (`POST {base}/v1/messages`). Structured output uses a forced tool whose
+//! input is the answer; its input is surfaced as reply text.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use eventsource_stream::Event;
+use reqwest::header::{HeaderMap, HeaderName};
+use serde_json::{Value, json};
+
+use super::transport::header_value;
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, merge_extra, set_opt};
+use crate::FlowError;
+use crate::model::Model;
+use crate::model::catalog::{EnvVars, Provider};
+use crate::model::delta::ModelDelta;
+use crate::model::dialect;
+use crate::model::message::{Message, Part, Role};
+use crate::model::request::{GenerateRequest, ToolChoice};
+use crate::model::response::FinishReason;
+
+const ANTHROPIC_URL: &str = "https://api.anthropic.com";
+const VERSION: &str = "2023-06-01";
+/// `max_tokens` is required by the API; this is used when the request sets none.
+const DEFAULT_MAX_TOKENS: u32 = 4096;
+
+/// The Anthropic provider (`anthropic/...`).
+#[derive(Clone, Debug)]
+pub struct Anthropic {
+    base_url: String,
+    key: ApiKey,
+}
+
+impl Anthropic {
+    /// Anthropic with `api_key`.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Anthropic {
+            base_url: ANTHROPIC_URL.to_owned(),
+            key: ApiKey::new(Some(api_key.into()), "ANTHROPIC_API_KEY"),
+        }
+    }
+
+    /// Anthropic from `ANTHROPIC_API_KEY` and `ANTHROPIC_BASE_URL`.
+    pub fn from_env(vars: &EnvVars) -> Self {
+        Anthropic {
+            base_url: vars
+                .get("ANTHROPIC_BASE_URL")
+                .unwrap_or_else(|| ANTHROPIC_URL.to_owned()),
+            key: ApiKey::new(vars.get("ANTHROPIC_API_KEY"), "ANTHROPIC_API_KEY"),
+        }
+    }
+
+    /// Sets the base URL (without `/v1`).
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+}
+
+impl Provider for Anthropic {
+    fn name(&self) -> &str {
+        "anthropic"
+    }
+
+    fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError> {
+        let key = self.key.get(&format!("anthropic/{id}"))?.to_owned();
+        let wire = Arc::new(AnthropicWire {
+            base_url: self.base_url.trim_end_matches('/').to_owned(),
+            key,
+        });
+        Ok(Arc::new(HttpModel::new(wire, "anthropic", id)?))
+    }
+}
+
+struct AnthropicWire {
+    base_url: String,
+    key: String,
+}
+
+impl Wire for AnthropicWire {
+    type Decoder = AnthropicDecoder;
+
+    fn body(
+        &self,
+        model: &str,
+        request: &GenerateRequest,
+        stream: bool,
+    ) -> Result<Value, FlowError> {
+        let config = &request.config;
+        let messages: Vec<Value> = request.messages.iter().map(encode_message).collect();
+        let mut body = json!({
+            "model": model,
+            "max_tokens": config.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            "messages": messages,
+        });
+        set_opt(&mut body, "system", request.system.as_ref());
+        set_opt(&mut body, "temperature", config.temperature);
+        set_opt(&mut body, "top_p", config.top_p);
+        set_opt(&mut body, "top_k", config.top_k);
+        set_opt(
+            &mut body,
+            "stop_sequences",
+            (!config.stop.is_empty()).then_some(&config.stop),
+        );
+        let mut tools: Vec<Value> = request
+            .tools
+            .iter()
+            .map(|t| {
+                json!({"name": t.name, "description": t.description,
+                    "input_schema": dialect::plain(&t.input_schema)})
+            })
+            .collect();
+        let mut choice = match &request.tool_choice {
+            ToolChoice::Auto => json!({"type": "auto"}),
+            ToolChoice::Required => json!({"type": "any"}),
+            ToolChoice::None => json!({"type": "none"}),
+            ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
+        };
+        if let Some(output) = &request.output {
+            let schema = dialect::plain(&output.schema);
+            if schema.get("type").and_then(Value::as_str) != Some("object") {
+                return Err(dialect::DialectError {
+                    dialect: "an Anthropic tool input",
+                    path: String::new(),
+                    reason: "the root must be an object; wrap the value in a struct".to_owned(),
+                }
+                .into());
+            }
+            tools.push(json!({"name": output.name,
+                "description": "Reply with the final answer, as this tool's input.",
+                "input_schema": schema}));
+            // With other tools the model may still call them first; it must end with a tool.
+            choice = if request.tools.is_empty() {
+                json!({"type": "tool", "name": output.name})
+            } else {
+                json!({"type": "any"})
+            };
+        }
+        if !tools.is_empty() {
+            set_opt(&mut body, "tools", Some(tools));
+            set_opt(&mut body, "tool_choice", Some(choice));
+        }
+        if stream {
+            set_opt(&mut body, "stream", Some(true));
+        }
+        merge_extra(&mut body, &config.extra);
+        Ok(body)
+    }
+
+    fn url(&self, _model: &str, _stream: bool) -> String {
+        format!("{}/v1/messages", self.base_url)
+    }
+
+    fn headers(&self) -> Result<HeaderMap, FlowError> {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            HeaderName::from_static("x-api-key"),
+            header_value("ANTHROPIC_API_KEY", &self.key)?,
+        );
+        headers.insert(
+            HeaderName::from_static("anthropic-version"),
+            header_value("anthropic-version", VERSION)?,
+        );
+        Ok(headers)
+    }
+
+    fn decoder(&self, request: &GenerateRequest, transport: Transport) -> AnthropicDecoder {
+        AnthropicDecoder {
+            transport,
+            blocks: Blocks::new(request),
+        }
+    }
+
+    fn reply(
+        &self,
+        body: &Value,
+        request: &GenerateRequest,
+        _transport: &Transport,
+    ) -> Result<Vec<ModelDelta>, FlowError> {
+        let mut blocks = Blocks::new(request);
+        let mut out = Vec::new();
+        let content = body.get("content").and_then(Value::as_array);
+        for (index, block) in content.into_iter().flatten().enumerate() {
+            out.extend(blocks.start(index, block));
+        }
+        out.extend(usage(body.get("usage")));
+        out.extend(blocks.finish(body.get("stop_reason")));
+        Ok(out)
+    }
+}
+
+fn encode_message(message: &Message) -> Value {
+    let role = match message.role {
+        Role::Model => "assistant",
+        Role::User | Role::System | Role::Tool => "user",
+    };
+    let content: Vec<Value> = message
+        .content
+        .iter()
+        .map(|part| match part {
+            Part::Text(text) => json!({"type": "text", "text": text}),
+            Part::Media(media) => {
+                let source = match media.inline() {
+                    Some(data) => {
+                        json!({"type": "base64", "media_type": data.mime, "data": data.base64})
+                    }
+                    None => json!({"type": "url", "url": media.url}),
+                };
+                let kind = if media.mime() == Some("application/pdf") {
+                    "document"
+                } else {
+                    "image"
+                };
+                json!({"type": kind, "source": source})
+            }
+            Part::ToolRequest(r) => json!({"type": "tool_use",
+                "id": r.id.as_deref().unwrap_or(&r.name), "name": r.name, "input": r.input}),
+            Part::ToolResponse(r) => {
+                let mut result = json!({"type": "tool_result",
+                    "tool_use_id": r.id.as_deref().unwrap_or(&r.name), "content": r.output_text()});
+                if r.is_error {
+                    set_opt(&mut result, "is_error", Some(true));
+                }
+                result
+            }
+        })
+        .collect();
+    json!({"role": role, "content": content})
+}
+
+fn usage(usage: Option<&Value>) -> Option<ModelDelta> {
+    let usage = usage?;
+    let count = |k: &str| usage.get(k).and_then(Value::as_u64);
+    let input = count("input_tokens").map(|n| {
+        n + count("cache_read_input_tokens").unwrap_or(0)
+            + count("cache_creation_input_tokens").unwrap_or(0)
+    });
+    Some(ModelDelta::Usage {
+        input_tokens: input,
+        output_tokens: count("output_tokens"),
+    })
+}
+
+/// What each content block is, so deltas land in the right place.
+struct Blocks {
+    output_tool: Option<String>,
+    kinds: HashMap<usize, BlockKind>,
+    answered_with_output_tool: bool,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum BlockKind {
+    Text,
+    Tool,
+    /// The forced output tool: its input JSON is the reply text.
+    Output,
+    Other,
+}
+
+impl Blocks {
+    fn new(request: &GenerateRequest) -> Self {
+        Blocks {
+            output_tool: request.output.as_ref().map(|o| o.name.clone()),
+            kinds: HashMap::new(),
+            answered_with_output_tool: false,
+        }
+    }
+
+    fn start(&mut self, index: usize, block: &Value) -> Vec<ModelDelta> {
+        let text = |k: &str| block.get(k).and_then(Value::as_str).map(str::to_owned);
+        let input = block
+            .get("input")
+            .filter(|i| i.as_object().is_some_and(|m| !m.is_empty()))
+            .map(Value::to_string);
+        let (kind, delta) = match block.get("type").and_then(Value::as_str) {
+            Some("text") => (BlockKind::Text, text("text").map(ModelDelta::Text)),
+            Some("tool_use") if text("name") == self.output_tool => {
+                self.answered_with_output_tool = true;
+                (BlockKind::Output, input.map(ModelDelta::Text))
+            }
+            Some("tool_use") => (
+                BlockKind::Tool,
+                Some(ModelDelta::ToolCall {
+                    index,
+                    id: text("id"),
+                    name: text("name"),
+                    arguments: input.unwrap_or_default(),
+                    metadata: None,
+                }),
+            ),
+            _ => (BlockKind::Other, None),
+        };
+        self.kinds.insert(index, kind);
+        delta
+            .into_iter()
+            .filter(|d| d != &ModelDelta::Text(String::new()))
+            .collect()
+    }
+
+    fn delta(&self, index: usize, delta: &Value) -> Option<ModelDelta> {
+        let text = |k: &str| delta.get(k).and_then(Value::as_str).map(str::to_owned);
+        match (
+            self.kinds.get(&index).copied()?,
+            delta.get("type").and_then(Value::as_str)?,
+        ) {
+            (BlockKind::Text, "text_delta") => text("text").map(ModelDelta::Text),
+            (BlockKind::Output, "input_json_delta") => text("partial_json").map(ModelDelta::Text),
+            (BlockKind::Tool, "input_json_delta") => Some(ModelDelta::ToolCall {
+                index,
+                id: None,
+                name: None,
+                arguments: text("partial_json")?,
+                metadata: None,
+            }),
+            _ => None,
+        }
+    }
+
+    fn finish(&self, stop_reason: Option<&Value>) -> Option<ModelDelta> {
+        let reason = match stop_reason?.as_str()? {
+            "end_turn" | "stop_sequence" => FinishReason::Stop,
+            "tool_use" if self.answered_with_output_tool => FinishReason::Stop,
+            "tool_use" => FinishReason::ToolCalls,
+            "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
+            "refusal" => FinishReason::Blocked,
+            other => FinishReason::Other(other.to_owned()),
+        };
+        Some(ModelDelta::Finish(reason))
+    }
+}
+
+/// Decodes the Messages event stream.
+pub struct AnthropicDecoder {
+    transport: Transport,
+    blocks: Blocks,
+}
+
+impl Decoder for AnthropicDecoder {
+    fn event(&mut self, event: &Event) -> Result<Vec<ModelDelta>, FlowError> {
+        if event.event == "ping" {
+            return Ok(Vec::new());
+        }
+        let data = self.transport.parse_event(event)?;
+        let index = data
+            .get("index")
+            .and_then(Value::as_u64)
+            .map(|i| i as usize);
+        let out = match data.get("type").and_then(Value::as_str) {
+            Some("error") => {
+                return Err(self
+                    .transport
+                    .stream_error(data.get("error").unwrap_or(&data)));
+            }
+            Some("message_start") => usage(data.get("message").and_then(|m| m.get("usage")))
+                .into_iter()
+                .collect(),
+            Some("content_block_start") => match (index, data.get("content_block")) {
+                (Some(i), Some(block)) => self.blocks.start(i, block),
+                _ => Vec::new(),
+            },
+            Some("content_block_delta") => match (index, data.get("delta")) {
+                (Some(i), Some(delta)) => self.blocks.delta(i, delta).into_iter().collect(),
+                _ => Vec::new(),
+            },
+            Some("message_delta") => {
+                let stop = data.get("delta").and_then(|d| d.get("stop_reason"));
+                usage(data.get("usage"))
+                    .into_iter()
+                    .chain(self.blocks.finish(stop))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        Ok(out)
+    }
+}

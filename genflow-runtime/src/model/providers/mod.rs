@@ -1,0 +1,189 @@
+//! Model providers over HTTP: OpenAI-compatible chat completions, Anthropic Messages and the
+//! Gemini API. Each provider module says only what differs (request body, URL, headers,
+//! decoding); [`HttpModel`] does the rest the same way for all of them.
+
+mod anthropic;
+mod gemini;
+mod openai;
+mod transport;
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+pub use anthropic::Anthropic;
+pub use gemini::GoogleAi;
+pub use openai::OpenAi;
+pub use transport::{Decoder, Transport};
+
+use super::delta::{Accumulator, ModelDelta, ModelStream};
+use super::request::GenerateRequest;
+use super::response::GenerateResponse;
+use super::{Model, ModelInfo};
+use crate::{FlowError, Status};
+
+/// How one provider speaks HTTP.
+pub trait Wire: Send + Sync + 'static {
+    /// The stream decoder.
+    type Decoder: Decoder;
+
+    /// The request body for `model`.
+    fn body(
+        &self,
+        model: &str,
+        request: &GenerateRequest,
+        stream: bool,
+    ) -> Result<Value, FlowError>;
+
+    /// The endpoint URL.
+    fn url(&self, model: &str, stream: bool) -> String;
+
+    /// Auth and version headers.
+    fn headers(&self) -> Result<HeaderMap, FlowError>;
+
+    /// A decoder for the stream answering `request`.
+    fn decoder(&self, request: &GenerateRequest, transport: Transport) -> Self::Decoder;
+
+    /// The deltas of a whole (non-streamed) reply.
+    fn reply(
+        &self,
+        body: &Value,
+        request: &GenerateRequest,
+        transport: &Transport,
+    ) -> Result<Vec<ModelDelta>, FlowError>;
+}
+
+/// A model served over HTTP by a [`Wire`].
+pub struct HttpModel<W: Wire> {
+    wire: Arc<W>,
+    transport: Transport,
+    id: String,
+    info: ModelInfo,
+}
+
+impl<W: Wire> HttpModel<W> {
+    /// The model `id` of `provider` (the catalog name is `provider/id`).
+    pub fn new(wire: Arc<W>, provider: &'static str, id: &str) -> Result<Self, FlowError> {
+        Ok(HttpModel {
+            wire,
+            transport: Transport::new(provider)?,
+            id: id.to_owned(),
+            info: ModelInfo {
+                name: format!("{provider}/{id}"),
+                provider: provider.to_owned(),
+                local: false,
+            },
+        })
+    }
+}
+
+impl<W: Wire> Model for HttpModel<W> {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn generate(
+        &self,
+        request: GenerateRequest,
+    ) -> BoxFuture<'static, Result<GenerateResponse, FlowError>> {
+        let (wire, transport, id) = (
+            Arc::clone(&self.wire),
+            self.transport.clone(),
+            self.id.clone(),
+        );
+        let name = self.info.name.clone();
+        Box::pin(async move {
+            let body = wire.body(&id, &request, false)?;
+            let reply = transport
+                .post_json(&wire.url(&id, false), wire.headers()?, &body)
+                .await?;
+            let mut acc = Accumulator::default();
+            for delta in wire.reply(&reply, &request, &transport)? {
+                acc.push(delta);
+            }
+            acc.finish(&name).map_err(|e| {
+                transport.fail(format!("the reply has no finish reason: {}", e.message()))
+            })
+        })
+    }
+
+    fn stream(
+        &self,
+        request: GenerateRequest,
+    ) -> BoxFuture<'static, Result<ModelStream, FlowError>> {
+        let (wire, transport, id) = (
+            Arc::clone(&self.wire),
+            self.transport.clone(),
+            self.id.clone(),
+        );
+        Box::pin(async move {
+            let body = wire.body(&id, &request, true)?;
+            let events = transport
+                .post_sse(&wire.url(&id, true), wire.headers()?, &body)
+                .await?;
+            let decoder = wire.decoder(&request, transport);
+            Ok(Transport::decode(events, decoder))
+        })
+    }
+}
+
+/// An API key from configuration or the environment.
+#[derive(Clone)]
+pub struct ApiKey {
+    value: Option<String>,
+    env: &'static str,
+}
+
+impl ApiKey {
+    /// The key `value`, or the variable `env` named in errors when it is missing.
+    pub fn new(value: Option<String>, env: &'static str) -> Self {
+        ApiKey {
+            value: value.filter(|v| !v.trim().is_empty()),
+            env,
+        }
+    }
+
+    /// The key, or `FAILED_PRECONDITION` naming the variable to set.
+    pub fn get(&self, model: &str) -> Result<&str, FlowError> {
+        self.value.as_deref().ok_or_else(|| {
+            FlowError::new(
+                Status::FailedPrecondition,
+                format!(
+                    "model '{model}' needs an API key: set the environment variable {} or configure the provider with a key in code",
+                    self.env
+                ),
+            )
+        })
+    }
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = if self.value.is_some() {
+            "<set>"
+        } else {
+            "<missing>"
+        };
+        write!(f, "{} {shown}", self.env)
+    }
+}
+
+/// Merges `extra` config fields into a JSON object.
+pub fn merge_extra(target: &mut Value, extra: &serde_json::Map<String, Value>) {
+    if let Some(map) = target.as_object_mut() {
+        for (k, v) in extra {
+            map.insert(k.clone(), v.clone());
+        }
+    }
+}
+
+/// Sets `key` to `value` when it is `Some`.
+pub fn set_opt<T: serde::Serialize>(target: &mut Value, key: &str, value: Option<T>) {
+    if let (Some(map), Some(v)) = (target.as_object_mut(), value)
+        && let Ok(v) = serde_json::to_value(v)
+    {
+        map.insert(key.to_owned(), v);
+    }
+}

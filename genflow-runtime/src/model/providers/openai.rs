@@ -1,0 +1,357 @@
+//! OpenAI-compatible chat completions (`POST {base}/chat/completions`): OpenAI, Ollama, vLLM,
+//! llama.cpp, LM Studio, Groq, OpenRouter, DeepSeek.
+
+use std::sync::Arc;
+
+use eventsource_stream::Event;
+use reqwest::header::{AUTHORIZATION, HeaderMap};
+use serde_json::{Map, Value, json};
+
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, merge_extra, set_opt};
+use crate::FlowError;
+use crate::model::Model;
+use crate::model::catalog::{EnvVars, Provider};
+use crate::model::delta::ModelDelta;
+use crate::model::dialect;
+use crate::model::message::{Message, Part, Role};
+use crate::model::request::{GenerateRequest, ToolChoice};
+use crate::model::response::FinishReason;
+
+const OPENAI_URL: &str = "https://api.openai.com/v1";
+const OLLAMA_URL: &str = "http://127.0.0.1:11434/v1";
+
+/// An OpenAI-compatible provider.
+#[derive(Clone, Debug)]
+pub struct OpenAi {
+    name: &'static str,
+    base_url: String,
+    key: Option<ApiKey>,
+    strict_output: bool,
+    max_tokens_field: &'static str,
+}
+
+impl OpenAi {
+    /// OpenAI itself (`openai/...`) with `api_key`.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        OpenAi {
+            name: "openai",
+            base_url: OPENAI_URL.to_owned(),
+            key: Some(ApiKey::new(Some(api_key.into()), "OPENAI_API_KEY")),
+            strict_output: true,
+            max_tokens_field: "max_completion_tokens",
+        }
+    }
+
+    /// OpenAI configured as the official SDKs do: `OPENAI_API_KEY`, `OPENAI_BASE_URL`.
+    pub fn from_env(vars: &EnvVars) -> Self {
+        OpenAi {
+            key: Some(ApiKey::new(vars.get("OPENAI_API_KEY"), "OPENAI_API_KEY")),
+            base_url: vars
+                .get("OPENAI_BASE_URL")
+                .unwrap_or_else(|| OPENAI_URL.to_owned()),
+            ..OpenAi::new("")
+        }
+    }
+
+    /// A local Ollama server (`ollama/...`) at `http://127.0.0.1:11434/v1`, no key. Ollama
+    /// takes the output schema but not strict mode, so the schema is sent as it is.
+    pub fn ollama() -> Self {
+        OpenAi::compatible("ollama", OLLAMA_URL)
+    }
+
+    /// Any other OpenAI-compatible server, named `name` in model references, without a key
+    /// (add one with [`OpenAi::api_key`]).
+    pub fn compatible(name: &'static str, base_url: impl Into<String>) -> Self {
+        OpenAi {
+            name,
+            base_url: base_url.into(),
+            key: None,
+            strict_output: false,
+            max_tokens_field: "max_tokens",
+        }
+    }
+
+    /// Sets the base URL (ending in `/v1`).
+    #[must_use]
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    /// Sets the API key.
+    #[must_use]
+    pub fn api_key(mut self, key: impl Into<String>) -> Self {
+        let env = self.key.as_ref().map_or("OPENAI_API_KEY", |k| k.env);
+        self.key = Some(ApiKey::new(Some(key.into()), env));
+        self
+    }
+
+    /// Whether structured output uses strict mode (`json_schema.strict: true` with the strict
+    /// dialect). On for OpenAI, off for other servers.
+    #[must_use]
+    pub fn strict_output(mut self, strict: bool) -> Self {
+        self.strict_output = strict;
+        self
+    }
+}
+
+impl Provider for OpenAi {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError> {
+        let name = format!("{}/{id}", self.name);
+        let key = match &self.key {
+            Some(key) => Some(key.get(&name)?.to_owned()),
+            None => None,
+        };
+        let wire = Arc::new(OpenAiWire {
+            base_url: self.base_url.trim_end_matches('/').to_owned(),
+            key,
+            strict_output: self.strict_output,
+            max_tokens_field: self.max_tokens_field,
+        });
+        Ok(Arc::new(HttpModel::new(wire, self.name, id)?))
+    }
+}
+
+struct OpenAiWire {
+    base_url: String,
+    key: Option<String>,
+    strict_output: bool,
+    max_tokens_field: &'static str,
+}
+
+impl Wire for OpenAiWire {
+    type Decoder = OpenAiDecoder;
+
+    fn body(
+        &self,
+        model: &str,
+        request: &GenerateRequest,
+        stream: bool,
+    ) -> Result<Value, FlowError> {
+        let mut messages = Vec::new();
+        if let Some(system) = &request.system {
+            messages.push(json!({"role": "system", "content": system}));
+        }
+        for message in &request.messages {
+            encode_message(message, &mut messages);
+        }
+        let mut body = json!({"model": model, "messages": messages});
+        let config = &request.config;
+        set_opt(&mut body, "temperature", config.temperature);
+        set_opt(&mut body, self.max_tokens_field, config.max_output_tokens);
+        set_opt(&mut body, "top_p", config.top_p);
+        set_opt(&mut body, "seed", config.seed);
+        set_opt(
+            &mut body,
+            "stop",
+            (!config.stop.is_empty()).then_some(&config.stop),
+        );
+        if !request.tools.is_empty() {
+            let tools: Vec<Value> = request
+                .tools
+                .iter()
+                .map(|t| {
+                    json!({"type": "function", "function": {
+                        "name": t.name,
+                        "description": t.description,
+                        "parameters": dialect::plain(&t.input_schema),
+                    }})
+                })
+                .collect();
+            set_opt(&mut body, "tools", Some(tools));
+            let choice = match &request.tool_choice {
+                ToolChoice::Auto => json!("auto"),
+                ToolChoice::Required => json!("required"),
+                ToolChoice::None => json!("none"),
+                ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
+            };
+            set_opt(&mut body, "tool_choice", Some(choice));
+        }
+        if let Some(output) = &request.output {
+            let schema = if self.strict_output {
+                dialect::openai_strict(&output.schema)?
+            } else {
+                dialect::plain(&output.schema)
+            };
+            let format = json!({"type": "json_schema", "json_schema": {
+                "name": output.name,
+                "strict": self.strict_output,
+                "schema": schema,
+            }});
+            set_opt(&mut body, "response_format", Some(format));
+        }
+        if stream {
+            set_opt(&mut body, "stream", Some(true));
+            set_opt(
+                &mut body,
+                "stream_options",
+                Some(json!({"include_usage": true})),
+            );
+        }
+        merge_extra(&mut body, &config.extra);
+        Ok(body)
+    }
+
+    fn url(&self, _model: &str, _stream: bool) -> String {
+        format!("{}/chat/completions", self.base_url)
+    }
+
+    fn headers(&self) -> Result<HeaderMap, FlowError> {
+        let mut headers = HeaderMap::new();
+        if let Some(key) = &self.key {
+            headers.insert(
+                AUTHORIZATION,
+                super::transport::header_value("API key", &format!("Bearer {key}"))?,
+            );
+        }
+        Ok(headers)
+    }
+
+    fn decoder(&self, _request: &GenerateRequest, transport: Transport) -> OpenAiDecoder {
+        OpenAiDecoder { transport }
+    }
+
+    fn reply(
+        &self,
+        body: &Value,
+        _request: &GenerateRequest,
+        transport: &Transport,
+    ) -> Result<Vec<ModelDelta>, FlowError> {
+        chunk_deltas(body, "message", transport)
+    }
+}
+
+fn encode_message(message: &Message, out: &mut Vec<Value>) {
+    match message.role {
+        Role::System => out.push(json!({"role": "system", "content": message.text()})),
+        Role::User => out.push(json!({"role": "user", "content": user_content(message)})),
+        Role::Model => {
+            let mut m = Map::new();
+            m.insert("role".into(), json!("assistant"));
+            let text = message.text();
+            m.insert(
+                "content".into(),
+                if text.is_empty() {
+                    Value::Null
+                } else {
+                    json!(text)
+                },
+            );
+            let calls: Vec<Value> = message
+                .tool_requests()
+                .map(|r| {
+                    json!({"id": r.id.as_deref().unwrap_or(&r.name), "type": "function",
+                        "function": {"name": r.name, "arguments": r.input.to_string()}})
+                })
+                .collect();
+            if !calls.is_empty() {
+                m.insert("tool_calls".into(), Value::Array(calls));
+            }
+            out.push(Value::Object(m));
+        }
+        Role::Tool => out.extend(message.tool_responses().map(|r| {
+            json!({"role": "tool", "tool_call_id": r.id.as_deref().unwrap_or(&r.name),
+                "content": r.output_text()})
+        })),
+    }
+}
+
+fn user_content(message: &Message) -> Value {
+    if message.content.iter().all(|p| matches!(p, Part::Text(_))) {
+        return json!(message.text());
+    }
+    let parts: Vec<Value> = message
+        .content
+        .iter()
+        .filter_map(|p| match p {
+            Part::Text(text) => Some(json!({"type": "text", "text": text})),
+            Part::Media(media) => {
+                Some(json!({"type": "image_url", "image_url": {"url": media.url}}))
+            }
+            Part::ToolRequest(_) | Part::ToolResponse(_) => None,
+        })
+        .collect();
+    Value::Array(parts)
+}
+
+/// The deltas of a chunk (`field = "delta"`) or a whole reply (`field = "message"`).
+fn chunk_deltas(
+    chunk: &Value,
+    field: &str,
+    transport: &Transport,
+) -> Result<Vec<ModelDelta>, FlowError> {
+    if let Some(error) = chunk.get("error") {
+        return Err(transport.stream_error(error));
+    }
+    let mut out = Vec::new();
+    let choice = chunk.get("choices").and_then(|c| c.get(0));
+    if let Some(message) = choice.and_then(|c| c.get(field)) {
+        for key in ["content", "refusal"] {
+            if let Some(text) = message
+                .get(key)
+                .and_then(Value::as_str)
+                .filter(|t| !t.is_empty())
+            {
+                out.push(ModelDelta::Text(text.to_owned()));
+            }
+        }
+        let calls = message.get("tool_calls").and_then(Value::as_array);
+        for (position, call) in calls.into_iter().flatten().enumerate() {
+            let function = call.get("function");
+            let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
+            out.push(ModelDelta::ToolCall {
+                index: call
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .map_or(position, |i| i as usize),
+                id: text(call.get("id")),
+                name: text(function.and_then(|f| f.get("name"))),
+                arguments: text(function.and_then(|f| f.get("arguments"))).unwrap_or_default(),
+                metadata: None,
+            });
+        }
+    }
+    if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+        out.push(ModelDelta::Usage {
+            input_tokens: usage.get("prompt_tokens").and_then(Value::as_u64),
+            output_tokens: usage.get("completion_tokens").and_then(Value::as_u64),
+        });
+    }
+    if let Some(reason) = choice
+        .and_then(|c| c.get("finish_reason"))
+        .and_then(Value::as_str)
+    {
+        let refused = choice
+            .and_then(|c| c.get(field))
+            .and_then(|m| m.get("refusal"))
+            .is_some_and(Value::is_string);
+        out.push(ModelDelta::Finish(match reason {
+            _ if refused => FinishReason::Blocked,
+            "stop" => FinishReason::Stop,
+            "length" => FinishReason::Length,
+            "tool_calls" | "function_call" => FinishReason::ToolCalls,
+            "content_filter" => FinishReason::Blocked,
+            other => FinishReason::Other(other.to_owned()),
+        }));
+    }
+    Ok(out)
+}
+
+/// Decodes `data: <chunk>` events up to `data: [DONE]`.
+pub struct OpenAiDecoder {
+    transport: Transport,
+}
+
+impl Decoder for OpenAiDecoder {
+    fn event(&mut self, event: &Event) -> Result<Vec<ModelDelta>, FlowError> {
+        if event.data.trim() == "[DONE]" {
+            return Ok(Vec::new());
+        }
+        let chunk = self.transport.parse_event(event)?;
+        chunk_deltas(&chunk, "delta", &self.transport)
+    }
+}

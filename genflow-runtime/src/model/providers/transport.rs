@@ -1,0 +1,248 @@
+//! The HTTP and SSE plumbing every provider shares: posting JSON, reading an event stream,
+//! and turning failed responses into typed errors.
+
+use std::sync::OnceLock;
+
+use eventsource_stream::{Event, Eventsource};
+use futures::StreamExt;
+use futures::stream::{self, BoxStream};
+use reqwest::header::HeaderMap;
+use serde_json::Value;
+
+use crate::FlowError;
+use crate::model::delta::{ModelDelta, ModelStream};
+use crate::model::retry::{ProviderError, parse_proto_duration, parse_retry_after};
+
+/// The longest provider error message we keep.
+const MAX_MESSAGE: usize = 2000;
+
+/// One provider's HTTP client.
+#[derive(Clone, Debug)]
+pub struct Transport {
+    provider: &'static str,
+    client: reqwest::Client,
+}
+
+/// A stream of server-sent events.
+pub type SseStream = BoxStream<'static, Result<Event, FlowError>>;
+
+/// Turns provider events into model deltas.
+pub trait Decoder: Send + 'static {
+    /// The deltas of one event (an error for an error event).
+    fn event(&mut self, event: &Event) -> Result<Vec<ModelDelta>, FlowError>;
+}
+
+impl Transport {
+    /// A transport for `provider` over the process-wide client (one connection pool).
+    pub fn new(provider: &'static str) -> Result<Self, FlowError> {
+        static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
+        let client = CLIENT
+            .get_or_init(|| {
+                reqwest::Client::builder()
+                    .build()
+                    .map_err(|e| e.to_string())
+            })
+            .clone()
+            .map_err(|e| FlowError::internal(format!("cannot build the HTTP client: {e}")))?;
+        Ok(Transport { provider, client })
+    }
+
+    /// Posts `body` and reads a JSON reply.
+    pub async fn post_json(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: &Value,
+    ) -> Result<Value, FlowError> {
+        let response = self.send(url, headers, body).await?;
+        let bytes = response.bytes().await.map_err(|e| self.connection(&e))?;
+        serde_json::from_slice(&bytes).map_err(|e| {
+            self.fail(format!(
+                "malformed JSON in the reply ({e}): {}",
+                truncate(&String::from_utf8_lossy(&bytes))
+            ))
+        })
+    }
+
+    /// Posts `body` and reads the reply as server-sent events.
+    pub async fn post_sse(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: &Value,
+    ) -> Result<SseStream, FlowError> {
+        let response = self.send(url, headers, body).await?;
+        let provider = self.provider;
+        Ok(response
+            .bytes_stream()
+            .eventsource()
+            .map(move |item| {
+                item.map_err(|e| {
+                    FlowError::from(ProviderError {
+                        provider,
+                        http_status: None,
+                        message: format!("the event stream broke: {e}"),
+                        retry_after: None,
+                        should_retry: None,
+                    })
+                })
+            })
+            .boxed())
+    }
+
+    /// Decodes an event stream into model deltas with `decoder`.
+    pub fn decode(events: SseStream, mut decoder: impl Decoder) -> ModelStream {
+        events
+            .flat_map(move |event| {
+                let deltas = match event.and_then(|e| decoder.event(&e)) {
+                    Ok(deltas) => deltas.into_iter().map(Ok).collect(),
+                    Err(e) => vec![Err(e)],
+                };
+                stream::iter(deltas)
+            })
+            .boxed()
+    }
+
+    async fn send(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: &Value,
+    ) -> Result<reqwest::Response, FlowError> {
+        let response = self
+            .client
+            .post(url)
+            .headers(headers)
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| self.connection(&e))?;
+        if response.status().is_success() {
+            return Ok(response);
+        }
+        Err(self.http_error(response).await)
+    }
+
+    async fn http_error(&self, response: reqwest::Response) -> FlowError {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let text = response.text().await.unwrap_or_default();
+        let body: Option<Value> = serde_json::from_str(&text).ok();
+        // OpenAI, Anthropic and Gemini all say `{"error": {"message": ...}}` (Gemini streams
+        // may wrap it in an array).
+        let error = body.as_ref().map(|b| match b {
+            Value::Array(items) => items.first().and_then(|i| i.get("error")),
+            other => other.get("error"),
+        });
+        let message = error
+            .flatten()
+            .and_then(|e| e.get("message"))
+            .and_then(Value::as_str)
+            .map_or_else(|| truncate(&text), str::to_owned);
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+        let retry_after = header("retry-after-ms")
+            .and_then(|ms| ms.trim().parse::<f64>().ok())
+            .map(|ms| std::time::Duration::from_secs_f64(ms.max(0.0) / 1000.0))
+            .or_else(|| header("retry-after").and_then(parse_retry_after))
+            .or_else(|| error.flatten().and_then(gemini_retry_delay));
+        let should_retry = match header("x-should-retry") {
+            Some("true") => Some(true),
+            Some("false") => Some(false),
+            _ => None,
+        };
+        ProviderError {
+            provider: self.provider,
+            http_status: Some(status),
+            message,
+            retry_after,
+            should_retry,
+        }
+        .into()
+    }
+
+    fn connection(&self, e: &reqwest::Error) -> FlowError {
+        ProviderError {
+            provider: self.provider,
+            http_status: None,
+            message: format!("request failed: {e}"),
+            retry_after: None,
+            should_retry: None,
+        }
+        .into()
+    }
+
+    /// A reply we cannot read (not retried: the same request would get the same reply).
+    pub fn fail(&self, message: String) -> FlowError {
+        ProviderError {
+            provider: self.provider,
+            http_status: None,
+            message,
+            retry_after: None,
+            should_retry: Some(false),
+        }
+        .into()
+    }
+
+    /// Parses one event's JSON data.
+    pub fn parse_event(&self, event: &Event) -> Result<Value, FlowError> {
+        serde_json::from_str(&event.data).map_err(|e| {
+            self.fail(format!(
+                "malformed JSON in the event stream ({e}): {}",
+                truncate(&event.data)
+            ))
+        })
+    }
+
+    /// An error the provider reported inside a stream that had started fine.
+    pub fn stream_error(&self, error: &Value) -> FlowError {
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or("unknown error")
+            .to_owned();
+        let http_status = match error.get("code") {
+            Some(Value::Number(n)) => n.as_u64().and_then(|n| u16::try_from(n).ok()),
+            _ => match error.get("type").and_then(Value::as_str) {
+                Some("overloaded_error") => Some(529),
+                Some("rate_limit_error") => Some(429),
+                Some("api_error") => Some(500),
+                Some("invalid_request_error") => Some(400),
+                Some("authentication_error") => Some(401),
+                _ => None,
+            },
+        };
+        ProviderError {
+            provider: self.provider,
+            http_status,
+            message: format!("error in the stream: {message}"),
+            retry_after: None,
+            should_retry: None,
+        }
+        .into()
+    }
+}
+
+fn gemini_retry_delay(error: &Value) -> Option<std::time::Duration> {
+    error
+        .get("details")?
+        .as_array()?
+        .iter()
+        .find_map(|d| d.get("retryDelay")?.as_str().and_then(parse_proto_duration))
+}
+
+fn truncate(text: &str) -> String {
+    match text.char_indices().nth(MAX_MESSAGE) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_owned(),
+    }
+}
+
+/// A header value from configuration; invalid characters are a configuration error.
+pub fn header_value(name: &str, value: &str) -> Result<reqwest::header::HeaderValue, FlowError> {
+    reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+        FlowError::new(
+            crate::Status::FailedPrecondition,
+            format!("the configured {name} contains characters not allowed in an HTTP header"),
+        )
+    })
+}

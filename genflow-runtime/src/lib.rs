@@ -32,10 +32,14 @@
 extern crate self as genflow_runtime;
 
 mod action;
+#[cfg(feature = "client")]
+pub mod client;
 mod context;
 mod contract;
 mod error;
 mod events;
+#[cfg(feature = "server")]
+pub mod http;
 mod registry;
 mod runner;
 mod schema;

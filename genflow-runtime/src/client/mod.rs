@@ -11,22 +11,22 @@
 //! #[derive(Serialize, Deserialize, JsonSchema)]
 //! struct Question { text: String }
 //!
-//! /// Answers, word by word.
+//! /// Repeats the question, streaming it first.
 //! #[flow(stream = String)]
-//! async fn answer(ctx: &FlowContext<String>, q: Question) -> Result<String, FlowError> {
+//! async fn parrot(ctx: &FlowContext<String>, q: Question) -> Result<String, FlowError> {
 //!     ctx.send_chunk(q.text.clone()).await?;
 //!     Ok(q.text)
 //! }
 //!
 //! # async fn demo() -> Result<(), genflow_runtime::client::ClientError> {
 //! let client = FlowClient::new("http://127.0.0.1:3400").bearer("s3cret")?;
-//! let text: String = client.run::<Answer>(Question { text: "hi".into() }).await?;
+//! let text: String = client.run::<Parrot>(Question { text: "hi".into() }).await?;
 //!
-//! let mut events = client.stream::<Answer>(Question { text: "hi".into() }).await?;
+//! let mut events = client.stream::<Parrot>(Question { text: "hi".into() }).await?;
 //! while let Some(event) = events.next().await {
 //!     match event? {
 //!         StreamEvent::Chunk(word) => print!("{word} "),
-//!         StreamEvent::Output(answer) => println!("\n{answer}"),
+//!         StreamEvent::Output(text) => println!("\n{text}"),
 //!     }
 //! }
 //! # let _ = text; Ok(()) }

@@ -2,8 +2,7 @@
 
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
-use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::FlowError;
 
@@ -31,13 +30,6 @@ fn stream_query(query: &str) -> bool {
         })
 }
 
-/// The request envelope. Keys other than `data` (such as `init`) are ignored.
-#[derive(Deserialize)]
-struct Envelope {
-    #[serde(default)]
-    data: Value,
-}
-
 /// The flow input of a request body: `data` of a JSON object, or `null` for an empty body or a
 /// missing `data`. A body that is not JSON, or declared as another content type, is
 /// `INVALID_ARGUMENT`.
@@ -55,12 +47,13 @@ pub(crate) fn input_of(
             "unsupported content type {content_type:?}: send application/json"
         )));
     }
-    let envelope: Envelope = serde_json::from_slice(body).map_err(|e| {
+    // Keys other than `data` (such as `init`) are ignored.
+    let mut envelope: Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
         FlowError::invalid_argument(format!(
             "the body must be a JSON object such as {{\"data\": ...}}: {e}"
         ))
     })?;
-    Ok(envelope.data)
+    Ok(envelope.remove("data").unwrap_or(Value::Null))
 }
 
 /// `application/json` or any `+json` type, with or without parameters.

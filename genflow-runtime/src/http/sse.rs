@@ -8,13 +8,14 @@ use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
 use axum::response::Response;
 use futures::{Stream, StreamExt, stream};
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::time::Sleep;
 
 use super::handler;
 use super::limits::Slot;
 use super::shutdown::Shutdown;
-use crate::{FlowError, FlowEvent, FlowEvents};
+use crate::{ErrorBody, FlowError, FlowEvent, FlowEvents};
 
 /// What ends a stream early, besides the flow finishing.
 pub(crate) struct Limits {
@@ -28,22 +29,33 @@ pub(crate) struct Limits {
     pub(crate) expose_internal: bool,
 }
 
-/// The frame of one event.
-fn frame(event: &Value) -> Bytes {
-    let mut out = Vec::with_capacity(64);
-    out.extend_from_slice(b"data: ");
-    // Serializing a `Value` to a `Vec` cannot fail.
-    let _ = serde_json::to_writer(&mut out, event);
-    out.extend_from_slice(b"\n\n");
-    Bytes::from(out)
+/// One frame's JSON: `{"message": chunk}`, `{"result": output}` or `{"error": body}`.
+#[derive(Serialize)]
+#[serde(rename_all = "lowercase")]
+enum Frame {
+    Message(Value),
+    Result(Value),
+    Error(ErrorBody),
 }
 
-/// The terminal frame of a finished run.
-fn terminal(outcome: Result<Value, FlowError>, expose_internal: bool) -> Bytes {
-    frame(&match outcome {
-        Ok(result) => json!({ "result": result }),
-        Err(error) => json!({ "error": error.to_body(expose_internal) }),
-    })
+impl Frame {
+    /// The terminal frame of a finished run.
+    fn terminal(outcome: Result<Value, FlowError>, expose_internal: bool) -> Self {
+        match outcome {
+            Ok(result) => Frame::Result(result),
+            Err(error) => Frame::Error(error.to_body(expose_internal)),
+        }
+    }
+
+    /// `data: <json>` and the blank line.
+    fn encode(&self) -> Bytes {
+        let mut out = Vec::with_capacity(64);
+        out.extend_from_slice(b"data: ");
+        // JSON values, strings and status names always serialize.
+        let _ = serde_json::to_writer(&mut out, self);
+        out.extend_from_slice(b"\n\n");
+        Bytes::from(out)
+    }
 }
 
 /// The streaming response of `events`. Dropping the body (the client went away) drops the
@@ -84,18 +96,16 @@ fn frames(
             }
         };
         match next {
-            Some(FlowEvent::Chunk(chunk)) => Some((
-                Ok(frame(&json!({ "message": chunk }))),
-                Some((events, limits)),
-            )),
-            Some(FlowEvent::Done(outcome)) => Some((Ok(terminal(outcome, expose)), None)),
-            None => Some((
-                Ok(terminal(
-                    Err(FlowError::internal("the run ended without a result")),
-                    expose,
-                )),
-                None,
-            )),
+            Some(FlowEvent::Chunk(chunk)) => {
+                Some((Ok(Frame::Message(chunk).encode()), Some((events, limits))))
+            }
+            Some(FlowEvent::Done(outcome)) => {
+                Some((Ok(Frame::terminal(outcome, expose).encode()), None))
+            }
+            None => {
+                let missing = Err(FlowError::internal("the run ended without a result"));
+                Some((Ok(Frame::terminal(missing, expose).encode()), None))
+            }
         }
     })
 }

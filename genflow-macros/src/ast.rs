@@ -40,7 +40,7 @@ pub struct Input {
     pub ident: Option<Ident>,
     /// Its type.
     pub ty: Type,
-    /// Its doc comments and `serde`/`schemars` attributes, moved off the function.
+    /// Its doc comments, moved off the function onto the argument struct's field.
     pub attrs: Vec<Attribute>,
     /// The whole parameter, for spans.
     pub span: Span,
@@ -104,9 +104,14 @@ impl Function {
                 attrs: attrs
                     .into_iter()
                     .filter(|a| {
-                        a.path().is_ident("doc")
-                            || a.path().is_ident("serde")
-                            || a.path().is_ident("schemars")
+                        let doc = a.path().is_ident("doc");
+                        if !doc {
+                            errors.push(Error::new_spanned(
+                                a,
+                                "only doc comments are allowed on flow and tool parameters; for renames or defaults, take one input struct deriving `Deserialize` and `JsonSchema`",
+                            ));
+                        }
+                        doc
                     })
                     .collect(),
             });

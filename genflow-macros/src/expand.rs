@@ -5,7 +5,7 @@ use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Error, Ident, ItemFn, LitStr, Path, Type};
 
-use crate::ast::{Function, Input, ParamKind, last_segment};
+use crate::ast::{Function, Input, ParamKind, docs as docs_of, last_segment};
 use crate::attr::{self, Common, FlowArgs, ToolArgs};
 use crate::resolve::{path_string, runtime_path};
 use crate::valid::{camel_case, flow_name_problem, is_untyped, parse_timeout, tool_name_problem};
@@ -206,7 +206,7 @@ impl Plan {
             Kind::Flow => (quote!(Flow), quote!(Flow), "flow"),
             Kind::Tool => (quote!(Tool), quote!(Tool), "tool"),
         };
-        let handle_doc = format!("The {noun} `{name}`: the typed handle of [`{fn_ident}`].");
+        let handle_doc = format!(" The {noun} `{name}`: the typed handle of [`{fn_ident}`].");
         let (args_struct, input_ty, bind_input) = self.input_tokens(func);
         let output = &self.output;
         let chunk = self
@@ -235,12 +235,11 @@ impl Plan {
         let location = quote_spanned! {fn_ident.span()=>
             #rt::SourceLocation { file: ::core::file!(), line: ::core::line!() }
         };
-        let ret_check = func.ret.as_ref().map(|ret| {
-            quote_spanned! {ret.span()=>
-                #[allow(dead_code)]
-                fn __genflow_returns_result() where #ret: #rt::FlowResult {}
-            }
-        });
+        // Spanned on the return type, so an error type that does not convert is reported there.
+        let into_error = match &func.ret {
+            Some(ret) => quote_spanned!(ret.span()=> #rt::IntoFlowError::into_flow_error(__error)),
+            None => quote!(#rt::IntoFlowError::into_flow_error(__error)),
+        };
         quote! {
             #args_struct
 
@@ -250,8 +249,6 @@ impl Plan {
 
             #[automatically_derived]
             const _: () = {
-                #ret_check
-
                 impl #rt::Action for #handle {
                     type Input = #input_ty;
                     type Output = #output;
@@ -279,7 +276,10 @@ impl Plan {
                         async move {
                             #(let #state_idents = __ctx.__state_param::<#states>()?;)*
                             #bind_input
-                            #rt::FlowResult::into_flow_result(#fn_ident(#(#call_args),*).await)
+                            match #fn_ident(#(#call_args),*).await {
+                                ::core::result::Result::Ok(__output) => ::core::result::Result::Ok(__output),
+                                ::core::result::Result::Err(__error) => ::core::result::Result::Err(#into_error),
+                            }
                         }
                     }
                 }
@@ -305,7 +305,6 @@ impl Plan {
                 let rt = &self.rt;
                 let vis = &func.item.vis;
                 let serde = format!("{}::__private::serde", path_string(rt));
-                let schemars = format!("{}::__private::schemars", path_string(rt));
                 let doc = format!(
                     "The arguments of the tool `{}` ([`{}`]).",
                     self.name,
@@ -317,15 +316,39 @@ impl Plan {
                     .enumerate()
                     .map(|(i, p)| field_ident(p, i))
                     .collect();
-                let types = func.inputs.iter().map(|p| &p.ty);
-                let attrs = func.inputs.iter().map(|p| &p.attrs);
+                let types: Vec<&Type> = func.inputs.iter().map(|p| &p.ty).collect();
+                let docs = func.inputs.iter().map(|p| &p.attrs);
+                let schema_fields = func.inputs.iter().zip(&fields).map(|(param, field)| {
+                    let name = field.to_string();
+                    let ty = &param.ty;
+                    let description = match docs_of(&param.attrs) {
+                        Some(text) => quote!(::core::option::Option::Some(#text)),
+                        None => quote!(::core::option::Option::None),
+                    };
+                    let required = !is_option(ty);
+                    let schema = quote_spanned!(ty.span()=> #rt::__private::param_schema::<#ty>);
+                    quote! {
+                        #rt::__private::ArgField { name: #name, description: #description, required: #required, schema: #schema }
+                    }
+                });
+                let args_name = args.to_string();
                 let def = quote! {
                     #[doc = #doc]
-                    #[derive(#rt::__private::serde::Deserialize, #rt::__private::schemars::JsonSchema)]
+                    #[derive(#rt::__private::serde::Deserialize)]
                     #[serde(crate = #serde)]
-                    #[schemars(crate = #schemars)]
                     #vis struct #args {
-                        #( #(#attrs)* pub #fields: #types, )*
+                        #( #(#docs)* pub #fields: #types, )*
+                    }
+
+                    #[automatically_derived]
+                    impl #rt::__private::schemars::JsonSchema for #args {
+                        fn schema_name() -> #rt::__private::Cow<'static, str> {
+                            #rt::__private::Cow::Borrowed(#args_name)
+                        }
+
+                        fn json_schema(generator: &mut #rt::__private::schemars::SchemaGenerator) -> #rt::__private::schemars::Schema {
+                            #rt::__private::args_schema(generator, &[#(#schema_fields),*])
+                        }
                     }
                 };
                 let bind = quote!(let #args { #(#fields),* } = __input;);
@@ -333,6 +356,10 @@ impl Plan {
             }
         }
     }
+}
+
+fn is_option(ty: &Type) -> bool {
+    last_segment(ty).is_some_and(|s| s.ident == "Option")
 }
 
 fn field_ident(input: &Input, index: usize) -> Ident {

@@ -22,3 +22,6 @@ pub fn flow(args: TokenStream, item: TokenStream) -> TokenStream {
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(expand::Kind::Tool, args.into(), item.into()).into()
 }
+
+#[cfg(test)]
+mod tests;

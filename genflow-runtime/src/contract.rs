@@ -12,16 +12,25 @@ use crate::FlowError;
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a genflow input: it needs `Deserialize` and `JsonSchema`",
     label = "this input type must derive `Deserialize` and `JsonSchema`",
-    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to `{Self}` (both are re-exported by `genflow_runtime::prelude`)"
+    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to `{Self}` "
 )]
 pub trait FlowInput: DeserializeOwned + JsonSchema + Send + 'static {}
 impl<T: DeserializeOwned + JsonSchema + Send + 'static> FlowInput for T {}
+
+/// The type of one named tool parameter: `Deserialize + JsonSchema`.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be a tool parameter: it needs `Deserialize` and `JsonSchema`",
+    label = "this parameter type must derive `Deserialize` and `JsonSchema`",
+    note = "add `#[derive(serde::Deserialize, schemars::JsonSchema)]` to `{Self}`"
+)]
+pub trait ToolParam: DeserializeOwned + JsonSchema {}
+impl<T: DeserializeOwned + JsonSchema> ToolParam for T {}
 
 /// A type a flow or tool can return: `Serialize + JsonSchema + Send + 'static`.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be a genflow output: it needs `Serialize` and `JsonSchema`",
     label = "this output type must derive `Serialize` and `JsonSchema`",
-    note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to `{Self}` (both are re-exported by `genflow_runtime::prelude`)"
+    note = "add `#[derive(serde::Serialize, schemars::JsonSchema)]` to `{Self}` "
 )]
 pub trait FlowOutput: Serialize + JsonSchema + Send + 'static {}
 impl<T: Serialize + JsonSchema + Send + 'static> FlowOutput for T {}
@@ -39,7 +48,7 @@ impl<T: Serialize + JsonSchema + Send + 'static> StreamChunk for T {}
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be converted into a `FlowError`",
     label = "the error type of a flow or tool must convert into `FlowError`",
-    note = "return `FlowError` (or `ToolError`), or implement `From<{Self}> for FlowError`"
+    note = "return `FlowError` (alias `ToolError`), or implement `From<{Self}> for FlowError` choosing the status your error maps to"
 )]
 pub trait IntoFlowError {
     /// Converts into a `FlowError`.
@@ -52,28 +61,5 @@ where
 {
     fn into_flow_error(self) -> FlowError {
         FlowError::from(self)
-    }
-}
-
-/// The return type of a flow or tool: a `Result` whose error converts into `FlowError`.
-#[diagnostic::on_unimplemented(
-    message = "a genflow function must return `Result<Output, E>`, not `{Self}`",
-    label = "change the return type to `Result<{Self}, FlowError>`",
-    note = "flows and tools fail with a `FlowError` (alias `ToolError`); wrap the value in `Ok(...)`"
-)]
-pub trait FlowResult {
-    /// The success type.
-    type Ok;
-    /// The error type.
-    type Err: IntoFlowError;
-    /// Converts into the runtime's result.
-    fn into_flow_result(self) -> Result<Self::Ok, FlowError>;
-}
-
-impl<T, E: IntoFlowError> FlowResult for Result<T, E> {
-    type Ok = T;
-    type Err = E;
-    fn into_flow_result(self) -> Result<T, FlowError> {
-        self.map_err(IntoFlowError::into_flow_error)
     }
 }

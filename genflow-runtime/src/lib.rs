@@ -48,7 +48,7 @@ mod status;
 
 pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
 pub use context::FlowContext;
-pub use contract::{FlowInput, FlowOutput, FlowResult, IntoFlowError, StreamChunk};
+pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam};
 pub use error::{ErrorBody, FlowError, ToolError, Violation};
 pub use events::{FlowEvent, FlowEvents};
 pub use genflow_macros::{flow, tool};
@@ -74,11 +74,13 @@ pub mod prelude {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::Registration;
+    pub use crate::schema::{ArgField, args_schema, param_schema};
     pub use core::future::Future;
     pub use core::time::Duration;
     pub use inventory;
     pub use schemars;
     pub use serde;
     pub use serde_json;
+    pub use std::borrow::Cow;
     pub use std::sync::OnceLock;
 }

@@ -1,9 +1,10 @@
 //! JSON Schemas of action inputs, outputs and chunks, generated once per action and cached.
 
-use schemars::{JsonSchema, SchemaGenerator};
-use serde_json::Value;
+use schemars::{JsonSchema, Schema, SchemaGenerator};
+use serde_json::{Map, Value};
 
 use crate::FlowError;
+use crate::contract::{FlowInput, FlowOutput, StreamChunk, ToolParam};
 use crate::error::Violation;
 
 /// The canonical (draft 2020-12) schemas of one action, and the compiled input validator.
@@ -19,7 +20,7 @@ pub struct ActionSchemas {
 
 impl ActionSchemas {
     /// Generates the schemas of `I`, `O` and, for streaming actions, `C`.
-    pub fn generate<I: JsonSchema, O: JsonSchema, C: JsonSchema>(streaming: bool) -> Self {
+    pub fn generate<I: FlowInput, O: FlowOutput, C: StreamChunk>(streaming: bool) -> Self {
         let input = schema_of::<I>();
         let validator = jsonschema::validator_for(&input).map_err(|e| e.to_string());
         ActionSchemas {
@@ -74,6 +75,48 @@ pub fn schema_of<T: JsonSchema>() -> Value {
     SchemaGenerator::default()
         .into_root_schema_for::<T>()
         .to_value()
+}
+
+/// One parameter of a tool with named parameters, as the generated argument struct describes it.
+#[doc(hidden)]
+pub struct ArgField {
+    /// The JSON property name.
+    pub name: &'static str,
+    /// The parameter's doc comment.
+    pub description: Option<&'static str>,
+    /// Whether the property must be present (every parameter but an `Option`).
+    pub required: bool,
+    /// The parameter type's schema.
+    pub schema: fn(&mut SchemaGenerator) -> Schema,
+}
+
+/// The schema of one tool parameter's type.
+#[doc(hidden)]
+pub fn param_schema<T: ToolParam>(generator: &mut SchemaGenerator) -> Schema {
+    generator.subschema_for::<T>()
+}
+
+/// The object schema of a generated argument struct. Written by hand rather than derived so
+/// that the generated code needs nothing from the caller's scope (not even the prelude).
+#[doc(hidden)]
+pub fn args_schema(generator: &mut SchemaGenerator, fields: &[ArgField]) -> Schema {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for field in fields {
+        let mut schema = (field.schema)(generator);
+        if let Some(description) = field.description {
+            schema.insert("description".to_owned(), Value::from(description));
+        }
+        properties.insert(field.name.to_owned(), schema.to_value());
+        if field.required {
+            required.push(Value::from(field.name));
+        }
+    }
+    let mut object = Map::new();
+    object.insert("type".to_owned(), Value::from("object"));
+    object.insert("properties".to_owned(), Value::Object(properties));
+    object.insert("required".to_owned(), Value::Array(required));
+    Schema::from(object)
 }
 
 /// Deserializes `value` into `T`, reporting the JSON pointer of the first mismatch.

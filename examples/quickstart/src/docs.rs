@@ -1,0 +1,33 @@
+//! The bundled document set the quickstart answers from.
+
+/// One document: an id to cite and its text.
+pub struct Doc {
+    /// Cited in answers.
+    pub id: &'static str,
+    /// The passage.
+    pub text: &'static str,
+}
+
+/// The documents, small enough to read in one sitting.
+pub const DOCS: &[Doc] = &[
+    Doc {
+        id: "flows",
+        text: "A flow is an async Rust function annotated with #[flow]. Its input and output types derive JsonSchema, so genflow knows the contract at compile time.",
+    },
+    Doc {
+        id: "tools",
+        text: "A tool is an async function annotated with #[tool]. Its doc comment becomes the description models read when they decide to call it.",
+    },
+    Doc {
+        id: "streaming",
+        text: "Streaming flows declare stream = ChunkType and send chunks through their context; clients receive them as server-sent events.",
+    },
+    Doc {
+        id: "registry",
+        text: "The registry collects every flow and tool linked into the binary at start-up and rejects duplicate names, naming both definitions.",
+    },
+    Doc {
+        id: "errors",
+        text: "Errors carry a Genkit status such as INVALID_ARGUMENT or DEADLINE_EXCEEDED; invalid input is reported with the JSON path of every violation.",
+    },
+];

@@ -1,0 +1,6 @@
+use genflow_runtime::prelude::*;
+
+#[flow]
+struct NotAFunction;
+
+fn main() {}

@@ -108,11 +108,12 @@ fn status_of_http(code: u16) -> Status {
     }
 }
 
-/// A remote failure keeps its status, message and details when a flow `?`s it.
-impl From<ClientError> for FlowError {
-    fn from(error: ClientError) -> Self {
-        let status = error.status();
-        match error {
+impl ClientError {
+    /// The error as a flow returns it (`.map_err(ClientError::into_flow_error)?`): a remote
+    /// failure keeps its status, message and details.
+    pub fn into_flow_error(self) -> FlowError {
+        let status = self.status();
+        match self {
             ClientError::Flow {
                 message, details, ..
             } => {
@@ -157,6 +158,19 @@ mod tests {
         assert_eq!(
             status_and_message("upstream timed out", Some(504)),
             (Status::DeadlineExceeded, "upstream timed out".into())
+        );
+    }
+
+    #[test]
+    fn a_remote_failure_keeps_its_status_and_details_in_a_flow() {
+        let body = r#"{"status":"INVALID_ARGUMENT","message":"bad","details":{"errors":[]}}"#;
+        let flow = ClientError::from_server(body.as_bytes(), Some(400)).into_flow_error();
+        assert_eq!(flow.status(), Status::InvalidArgument);
+        assert_eq!(flow.message(), "bad");
+        assert_eq!(flow.details(), Some(&serde_json::json!({"errors": []})));
+        assert_eq!(
+            ClientError::Incomplete.into_flow_error().status(),
+            Status::Unavailable
         );
     }
 }

@@ -4,15 +4,16 @@ use std::future::{Future, pending};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
+use axum::http::StatusCode;
 use axum::http::header;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use serde_json::{Value, json};
 
 use super::auth::AuthProvider;
 use super::errors::HttpError;
+use super::json;
 use super::limits::Gate;
 use super::request::{input_of, wants_stream};
 use super::shutdown::Shutdown;
@@ -105,7 +106,7 @@ impl FlowRoute {
         let result = self
             .bounded(shared.registry.run_with(self.name, input, options))
             .await?;
-        Ok(Json(json!({ "result": result })).into_response())
+        Ok(json::response(StatusCode::OK, &json!({ "result": result })))
     }
 
     /// Runs `run` under the server-wide deadline and the shutdown grace period.

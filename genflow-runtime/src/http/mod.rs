@@ -29,6 +29,7 @@ mod auth;
 mod errors;
 mod handler;
 mod health;
+mod json;
 mod limits;
 mod openapi;
 mod request;

@@ -7,15 +7,14 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::{HeaderValue, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use axum::routing::{MethodRouter, get, post};
 
 use super::errors::{method_not_allowed, not_found};
 use super::handler::{FlowRoute, Shared};
-use super::health;
 use super::limits::Gate;
 use super::server::FlowServer;
+use super::{health, json};
 
 /// The router of `server`.
 pub(crate) fn build(server: FlowServer) -> Router {
@@ -47,16 +46,7 @@ pub(crate) fn build(server: FlowServer) -> Router {
     let builtins = [
         (
             "openapi.json",
-            get(move || async move {
-                (
-                    [(
-                        header::CONTENT_TYPE,
-                        HeaderValue::from_static("application/json"),
-                    )],
-                    openapi,
-                )
-                    .into_response()
-            }),
+            get(move || async move { json::raw(StatusCode::OK, openapi) }),
         ),
         ("healthz", get(health::liveness)),
         ("readyz", get(move || health::readiness(shutdown.clone()))),

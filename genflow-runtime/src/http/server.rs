@@ -136,6 +136,11 @@ impl FlowServer {
     /// The router: `POST <prefix>/<flow>` for each served flow, plus `GET <prefix>/openapi.json`,
     /// `<prefix>/healthz` and `<prefix>/readyz`.
     pub fn into_router(self) -> Router {
+        for name in self.only.iter().flatten() {
+            if self.registry.flow(name).is_none() {
+                tracing::warn!(flow = %name, "not served: the registry has no flow of this name");
+            }
+        }
         router::build(self)
     }
 
@@ -145,11 +150,6 @@ impl FlowServer {
         let Some(only) = &self.only else {
             return all;
         };
-        for name in only {
-            if self.registry.flow(name).is_none() {
-                tracing::warn!(flow = %name, "not served: the registry has no flow of this name");
-            }
-        }
         all.into_iter()
             .filter(|flow| only.iter().any(|name| name == flow.meta().name))
             .collect()

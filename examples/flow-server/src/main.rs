@@ -32,6 +32,10 @@ async fn countdown(ctx: &FlowContext<u32>, input: u32) -> Result<String, FlowErr
 #[flow(name = "failStream", stream = String)]
 async fn fail_stream(ctx: &FlowContext<String>, input: String) -> Result<String, FlowError> {
     ctx.send_chunk(format!("about to fail on {input}")).await?;
+    // Genkit JS's `streamFlow` leaves a rejected promise unhandled when the error frame arrives
+    // in the same read as the chunk before it and the caller iterates the chunks; a pause keeps
+    // the frames apart, as a real flow's work between them would.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     Err(FlowError::public(
         Status::FailedPrecondition,
         "this flow always fails",

@@ -310,6 +310,18 @@ async fn oversized_bodies_are_413_json() {
         .expect("send");
     assert_eq!(response.status(), 413);
     assert_eq!(post(&running, "/maybe", json!({"data": "ok"})).await.0, 200);
+    // A chunked body within the limit is read whole.
+    let pieces =
+        ["{\"da", "ta\": \"chu", "nked\"}"].map(|piece| Ok::<_, std::io::Error>(bytes_of(piece)));
+    let response = reqwest::Client::new()
+        .post(running.url("/maybe"))
+        .header(CONTENT_TYPE, "application/json")
+        .body(reqwest::Body::wrap_stream(futures::stream::iter(pieces)))
+        .send()
+        .await
+        .expect("send");
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body, json!({"result": "chunked"}));
     running.stop().await;
 }
 
@@ -396,6 +408,17 @@ async fn api_key_and_custom_providers() {
     assert_eq!(
         (code, body["status"].as_str()),
         (401, Some("UNAUTHENTICATED"))
+    );
+    // Auth runs before any stream header: a refused stream is a plain JSON 401.
+    let refused = http
+        .post(running.url("/whoami?stream=true"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), 401);
+    assert_eq!(
+        refused.headers().get(CONTENT_TYPE).map(|v| v.as_bytes()),
+        Some(&b"application/json"[..])
     );
     let (code, body) = call("/whoami", Some(("authorization", "Bearer nope"))).await;
     assert_eq!(

@@ -18,7 +18,8 @@ use super::limits::Gate;
 use super::request::{input_of, wants_stream};
 use super::shutdown::Shutdown;
 use super::sse;
-use super::trace::TraceIds;
+use super::trace;
+use crate::telemetry::SpanIds;
 use crate::{ActionMeta, FlowError, Registry, RunOptions};
 
 /// What every flow route of one server shares.
@@ -67,16 +68,21 @@ impl FlowRoute {
 
     /// Answers one request, always with the trace headers.
     pub(crate) async fn handle(self: Arc<Self>, request: Request) -> Response {
-        let ids = TraceIds::for_request();
-        let mut response = match self.respond(request).await {
+        let mut ids = None;
+        let mut response = match self.respond(request, &mut ids).await {
             Ok(response) => response,
             Err(error) => error.render(self.shared.dev_mode),
         };
-        ids.write(response.headers_mut());
+        trace::write(ids, response.headers_mut());
         response
     }
 
-    async fn respond(&self, request: Request) -> Result<Response, HttpError> {
+    /// The response; `ids` receives the run's span once it has started.
+    async fn respond(
+        &self,
+        request: Request,
+        ids: &mut Option<SpanIds>,
+    ) -> Result<Response, HttpError> {
         let shared = &self.shared;
         let slot = shared.gate.as_ref().map(Gate::admit).transpose()?;
         let (parts, body) = request.into_parts();
@@ -85,14 +91,16 @@ impl FlowRoute {
             None => None,
         };
         let stream = wants_stream(&parts);
+        let parent = trace::parent_of(&parts);
         let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
         let body = Bytes::from_request(Request::from_parts(parts, body), &())
             .await
             .map_err(|rejection| HttpError::body(&rejection, shared.body_limit))?;
         let input = input_of(content_type.as_ref(), &body)?;
-        let options = RunOptions { auth };
+        let options = RunOptions { auth, parent };
         if stream {
             let events = shared.registry.stream(self.name, input, options)?;
+            *ids = events.ids();
             return Ok(sse::response(
                 events,
                 sse::Limits {
@@ -103,9 +111,9 @@ impl FlowRoute {
                 },
             ));
         }
-        let result = self
-            .bounded(shared.registry.run_with(self.name, input, options))
-            .await?;
+        let run = shared.registry.start(self.name, input, options)?;
+        *ids = run.ids;
+        let result = self.bounded(run.future).await?;
         Ok(json::response(StatusCode::OK, &json!({ "result": result })))
     }
 

@@ -17,7 +17,11 @@ const PROVIDER_KEY: &str = "sk-provider-secret-5e1b2d";
 /// Asks the model to greet someone.
 #[flow(name = "greet")]
 async fn greet(ctx: &FlowContext, name: String) -> Result<String, FlowError> {
-    let reply = ctx.generate().prompt(format!("Greet {name}.")).run().await?;
+    let reply = ctx
+        .generate()
+        .prompt(format!("Greet {name}."))
+        .run()
+        .await?;
     Ok(reply.text())
 }
 
@@ -34,7 +38,9 @@ async fn fake_openai() -> String {
             ([("content-type", "application/json")], body.to_string())
         }),
     );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, app).await });
     format!("http://{addr}/v1")
@@ -91,7 +97,11 @@ async fn keys_never_reach_spans_traces_or_metrics() {
         trace.tree
     );
     let mut everything = serde_json::to_string(&trace).expect("json");
-    for path in ["/api/traces", &format!("/api/traces/{trace_id}"), "/metrics"] {
+    for path in [
+        "/api/traces",
+        &format!("/api/traces/{trace_id}"),
+        "/metrics",
+    ] {
         let text = http
             .get(running.url(path))
             .send()
@@ -103,9 +113,15 @@ async fn keys_never_reach_spans_traces_or_metrics() {
         everything.push_str(&text);
     }
     assert!(everything.contains("Ada"), "inputs are recorded");
-    assert!(everything.contains("gen_ai.usage.input_tokens"), "the model call is traced");
+    assert!(
+        everything.contains("gen_ai.usage.input_tokens"),
+        "the model call is traced"
+    );
     for secret in [CALLER_KEY, PROVIDER_KEY, "wrong-key-also-secret"] {
-        assert!(!everything.contains(secret), "{secret} leaked into telemetry");
+        assert!(
+            !everything.contains(secret),
+            "{secret} leaked into telemetry"
+        );
     }
     running.stop().await;
     let _ = greet;

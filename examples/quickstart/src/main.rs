@@ -5,13 +5,12 @@
 //! `OPENAI_API_KEY` (and `OPENAI_BASE_URL` for compatible servers) uses a real model. `PORT`
 //! sets the port; `genflow.toml` and `GENFLOW_*` variables configure the rest.
 
-mod docs;
-mod rag;
-
 use genflow_runtime::config::Config;
 use genflow_runtime::http::{FlowServer, serve};
 use genflow_runtime::model::Models;
 use genflow_runtime::prelude::*;
+// The flows live in the library half of this package; naming it links them in.
+use quickstart as _;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {

@@ -141,7 +141,7 @@ impl Runner {
                         FinishReason::Length | FinishReason::Blocked
                     ) =>
                 {
-                    return Err(FlowError::from(error).context(format!(
+                    return Err(error.into_flow_error().context(format!(
                         "the model stopped early ({:?})",
                         response.finish_reason
                     )));
@@ -151,7 +151,7 @@ impl Runner {
                     tracing::warn!(%error, repairs, "structured reply is invalid; asking the model to repair it");
                     messages.push(Message::user(repair_prompt(&error)));
                 }
-                Err(error) => return Err(error.into()),
+                Err(error) => return Err(error.into_flow_error()),
             }
         }
     }

@@ -173,7 +173,8 @@ impl Wire for OpenAiWire {
         }
         if let Some(output) = &request.output {
             let schema = if self.strict_output {
-                dialect::openai_strict(&output.schema)?
+                dialect::openai_strict(&output.schema)
+                    .map_err(dialect::DialectError::into_flow_error)?
             } else {
                 dialect::plain(&output.schema)
             };

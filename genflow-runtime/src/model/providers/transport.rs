@@ -78,13 +78,14 @@ impl Transport {
             .eventsource()
             .map(move |item| {
                 item.map_err(|e| {
-                    FlowError::from(ProviderError {
+                    ProviderError {
                         provider,
                         http_status: None,
                         message: format!("the event stream broke: {e}"),
                         retry_after: None,
                         should_retry: None,
-                    })
+                    }
+                    .into_flow_error()
                 })
             })
             .boxed())
@@ -157,7 +158,7 @@ impl Transport {
             retry_after,
             should_retry,
         }
-        .into()
+        .into_flow_error()
     }
 
     fn connection(&self, e: &reqwest::Error) -> FlowError {
@@ -168,7 +169,7 @@ impl Transport {
             retry_after: None,
             should_retry: None,
         }
-        .into()
+        .into_flow_error()
     }
 
     /// A reply we cannot read (not retried: the same request would get the same reply).
@@ -180,7 +181,7 @@ impl Transport {
             retry_after: None,
             should_retry: Some(false),
         }
-        .into()
+        .into_flow_error()
     }
 
     /// Parses one event's JSON data.
@@ -218,7 +219,7 @@ impl Transport {
             retry_after: None,
             should_retry: None,
         }
-        .into()
+        .into_flow_error()
     }
 }
 

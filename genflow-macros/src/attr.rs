@@ -20,6 +20,8 @@ pub struct Common {
     pub krate: Option<Path>,
     /// Accept `serde_json::Value`-like inputs without a schema.
     pub allow_untyped: Flag,
+    /// Keep inputs and outputs out of traces.
+    pub redact: Flag,
     /// Name of the generated handle type (default: the function name in CamelCase).
     pub handle: Option<Ident>,
 }

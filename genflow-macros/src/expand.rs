@@ -91,6 +91,7 @@ struct Plan {
     name: String,
     description: String,
     timeout_ms: Option<u64>,
+    redact: bool,
     chunk: Option<Type>,
     input: InputShape,
     output: Type,
@@ -186,6 +187,7 @@ impl Plan {
             name,
             description: description.unwrap_or_default(),
             timeout_ms,
+            redact: common.redact.is_present(),
             chunk: stream,
             input,
             output: output?,
@@ -215,6 +217,7 @@ impl Plan {
             .map_or_else(|| quote!(()), ToTokens::to_token_stream);
         let streaming = self.chunk.is_some();
         let streaming_meta = streaming.then(|| quote!(.streaming()));
+        let redact_meta = self.redact.then(|| quote!(.redact()));
         let timeout_meta = self
             .timeout_ms
             .map(|ms| quote!(.timeout(#rt::__private::Duration::from_millis(#ms))));
@@ -262,6 +265,7 @@ impl Plan {
                     .description(#description)
                     #timeout_meta
                     #streaming_meta
+                    #redact_meta
                     #state_meta;
 
                     fn schemas() -> &'static #rt::ActionSchemas {

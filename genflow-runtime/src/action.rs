@@ -121,6 +121,8 @@ pub struct ActionMeta {
     pub location: SourceLocation,
     /// Application state it needs.
     pub state: &'static [StateRequirement],
+    /// Keep inputs and outputs out of traces.
+    pub redact: bool,
 }
 
 impl ActionMeta {
@@ -134,6 +136,7 @@ impl ActionMeta {
             streaming: false,
             location,
             state: &[],
+            redact: false,
         }
     }
 
@@ -158,6 +161,12 @@ impl ActionMeta {
     /// Declares the application state the action takes.
     pub const fn state(mut self, state: &'static [StateRequirement]) -> Self {
         self.state = state;
+        self
+    }
+
+    /// Keeps the action's inputs and outputs out of traces.
+    pub const fn redact(mut self) -> Self {
+        self.redact = true;
         self
     }
 

@@ -11,8 +11,8 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::contract::IntoFlowError;
-use crate::runner;
 use crate::{Action, FlowError, State, StateMap};
+use crate::{runner, telemetry};
 
 /// What a flow or tool receives as its optional first parameter, `ctx: &FlowContext`.
 ///
@@ -168,14 +168,13 @@ impl<C> FlowContext<C> {
         name: &str,
         step: impl Future<Output = Result<T, E>>,
     ) -> Result<T, FlowError> {
-        let span = tracing::info_span!(
-            "genflow.step",
-            "genkit:name" = name,
-            "genkit:type" = "flowStep"
-        );
-        step.instrument(span)
+        let (span, path) = telemetry::step_span(name);
+        let result = telemetry::path_scope(path, step)
+            .instrument(span.clone())
             .await
-            .map_err(IntoFlowError::into_flow_error)
+            .map_err(IntoFlowError::into_flow_error);
+        telemetry::record_step(&span, &result);
+        result
     }
 
     /// Runs steps concurrently and waits for all of them. Returns every output in order, or, if

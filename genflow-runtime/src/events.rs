@@ -8,7 +8,8 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::registry::DynAction;
+use crate::registry::{Call, DynAction};
+use crate::telemetry::{SpanIds, TraceParent};
 use crate::{FlowContext, FlowError};
 
 /// How many chunks may wait between a flow and a slow reader before the flow waits.
@@ -27,19 +28,37 @@ pub enum FlowEvent {
 ///
 /// The flow runs as this stream is polled; dropping the stream cancels it.
 pub struct FlowEvents {
+    ids: Option<SpanIds>,
     chunks: mpsc::Receiver<Value>,
     run: Option<BoxFuture<'static, Result<Value, FlowError>>>,
     result: Option<Result<Value, FlowError>>,
 }
 
 impl FlowEvents {
-    pub(crate) fn start(action: &dyn DynAction, ctx: FlowContext, input: Value) -> Self {
+    pub(crate) fn start(
+        action: &dyn DynAction,
+        ctx: FlowContext,
+        input: Value,
+        parent: Option<TraceParent>,
+    ) -> Self {
         let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
+        let started = action.start(Call {
+            ctx,
+            input,
+            chunks: Some(tx),
+            parent,
+        });
         FlowEvents {
+            ids: started.ids,
             chunks: rx,
-            run: Some(action.invoke(ctx, input, Some(tx))),
+            run: Some(started.future),
             result: None,
         }
+    }
+
+    /// The run's trace and span ids, when telemetry is installed.
+    pub fn ids(&self) -> Option<SpanIds> {
+        self.ids
     }
 }
 

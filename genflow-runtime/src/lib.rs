@@ -32,6 +32,7 @@
 extern crate self as genflow_runtime;
 
 mod action;
+pub mod config;
 mod context;
 mod contract;
 mod error;
@@ -43,6 +44,7 @@ mod runner;
 mod schema;
 mod state;
 mod status;
+pub mod telemetry;
 
 pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
 pub use context::FlowContext;
@@ -50,7 +52,9 @@ pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam}
 pub use error::{ErrorBody, FlowError, ToolError, Violation};
 pub use events::{FlowEvent, FlowEvents};
 pub use genflow_macros::{flow, tool};
-pub use registry::{DynAction, Registry, RegistryBuilder, RegistryError, RunOptions};
+pub use registry::{
+    Call, DynAction, Registry, RegistryBuilder, RegistryError, RunOptions, Started,
+};
 pub use schema::{ActionSchemas, decode, schema_of};
 pub use state::{State, StateMap};
 pub use status::Status;

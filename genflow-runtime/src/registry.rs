@@ -11,9 +11,30 @@ use tokio::sync::mpsc;
 use crate::events::FlowEvents;
 use crate::runner;
 use crate::schema::decode;
+use crate::telemetry::{self, ActionSpan, SpanIds, TraceParent};
 use crate::{
     Action, ActionKind, ActionMeta, ActionSchemas, FlowContext, FlowError, SourceLocation, StateMap,
 };
+
+/// One run of an erased action: what [`DynAction::start`] takes.
+pub struct Call {
+    /// State and auth of the run.
+    pub ctx: FlowContext,
+    /// The JSON input, validated and decoded by the action.
+    pub input: Value,
+    /// Where chunks go, as JSON, for a streaming run.
+    pub chunks: Option<mpsc::Sender<Value>>,
+    /// The caller's span in another service (W3C `traceparent`), joined as the parent.
+    pub parent: Option<TraceParent>,
+}
+
+/// A run whose span is open: its trace ids are known before it is polled.
+pub struct Started {
+    /// The run's trace and span ids, when telemetry is installed.
+    pub ids: Option<SpanIds>,
+    /// The run; dropping it cancels the action.
+    pub future: BoxFuture<'static, Result<Value, FlowError>>,
+}
 
 /// An action with its types erased to JSON: what the registry stores and the HTTP layer serves.
 ///
@@ -26,14 +47,25 @@ pub trait DynAction: Any + Send + Sync {
     /// The cached schemas.
     fn schemas(&self) -> &ActionSchemas;
 
-    /// Validates and decodes `input`, runs the action under its guard and encodes the output.
-    /// Chunks go to `chunks` as JSON when given.
+    /// Opens the run's span, then returns the run: validate and decode the input, run under the
+    /// action's guard, encode the output.
+    fn start(&self, call: Call) -> Started;
+
+    /// [`DynAction::start`] without chunks or a remote parent.
     fn invoke(
         &self,
         ctx: FlowContext,
         input: Value,
         chunks: Option<mpsc::Sender<Value>>,
-    ) -> BoxFuture<'static, Result<Value, FlowError>>;
+    ) -> BoxFuture<'static, Result<Value, FlowError>> {
+        self.start(Call {
+            ctx,
+            input,
+            chunks,
+            parent: None,
+        })
+        .future
+    }
 }
 
 impl<A: Action> DynAction for A {
@@ -45,24 +77,35 @@ impl<A: Action> DynAction for A {
         A::schemas()
     }
 
-    fn invoke(
-        &self,
-        ctx: FlowContext,
-        input: Value,
-        chunks: Option<mpsc::Sender<Value>>,
-    ) -> BoxFuture<'static, Result<Value, FlowError>> {
-        Box::pin(async move {
-            A::schemas().validate_input(&input)?;
-            let input: A::Input = decode(input)?;
-            let output = runner::run_typed::<A>(ctx.with_json_sink(chunks), input).await?;
-            serde_json::to_value(output).map_err(|e| {
-                FlowError::internal(format!(
-                    "output of '{}' does not serialize: {e}",
-                    A::META.name
-                ))
-            })
-        })
+    fn start(&self, call: Call) -> Started {
+        let span = ActionSpan::new(&A::META, call.parent.as_ref());
+        span.record_input(&call.input);
+        let ids = telemetry::ids_of(&span.span);
+        let future = Box::pin(async move {
+            let result = run_json::<A>(&span, call).await;
+            span.record_result(&result);
+            result
+        });
+        Started { ids, future }
     }
+}
+
+async fn run_json<A: Action>(span: &ActionSpan, call: Call) -> Result<Value, FlowError> {
+    let Call {
+        ctx, input, chunks, ..
+    } = call;
+    let run = async {
+        A::schemas().validate_input(&input)?;
+        let input: A::Input = decode(input)?;
+        A::call(ctx.with_json_sink(chunks), input).await
+    };
+    let output = runner::guarded(&A::META, span, run).await?;
+    serde_json::to_value(output).map_err(|e| {
+        FlowError::internal(format!(
+            "output of '{}' does not serialize: {e}",
+            A::META.name
+        ))
+    })
 }
 
 /// A link-time registration emitted by `#[flow]` and `#[tool]`.
@@ -229,6 +272,8 @@ fn check(meta: &ActionMeta, action: &dyn DynAction, state: &StateMap) -> Result<
 pub struct RunOptions {
     /// The auth context an auth provider produced, read by flows with `ctx.auth::<T>()`.
     pub auth: Option<Arc<dyn Any + Send + Sync>>,
+    /// The caller's span in another service, joined as the parent of the run's span.
+    pub parent: Option<TraceParent>,
 }
 
 /// The checked set of actions and the application state they share. Cheap to clone.
@@ -306,8 +351,25 @@ impl Registry {
         input: Value,
         options: RunOptions,
     ) -> Result<Value, FlowError> {
+        self.start(name, input, options)?.future.await
+    }
+
+    /// Opens the span of a run of the flow `name` and returns the run, so that its trace ids
+    /// are known (for response headers) before it is polled.
+    pub fn start(
+        &self,
+        name: &str,
+        input: Value,
+        options: RunOptions,
+    ) -> Result<Started, FlowError> {
         let flow = self.flow_or_not_found(name)?;
-        flow.invoke(self.context_for(options), input, None).await
+        let parent = options.parent;
+        Ok(flow.start(Call {
+            ctx: self.context_for(options),
+            input,
+            chunks: None,
+            parent,
+        }))
     }
 
     /// Runs the flow `name`, yielding its chunks and then its result. Dropping the stream
@@ -319,10 +381,12 @@ impl Registry {
         options: RunOptions,
     ) -> Result<FlowEvents, FlowError> {
         let flow = self.flow_or_not_found(name)?;
+        let parent = options.parent;
         Ok(FlowEvents::start(
             flow.as_ref(),
             self.context_for(options),
             input,
+            parent,
         ))
     }
 

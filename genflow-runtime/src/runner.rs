@@ -1,55 +1,59 @@
-//! Running one action: tracing span, timeout and panic guard.
+//! Running one action: span, path, timeout, panic guard and metrics.
 
 use std::any::Any;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
+use std::time::Instant;
 
 use futures::FutureExt;
 use tracing::Instrument;
 
-use crate::{Action, ActionMeta, FlowContext, FlowError};
+use crate::telemetry::{self, ActionSpan, metrics};
+use crate::{Action, ActionMeta, FlowContext, FlowError, Status};
 
-/// Runs a typed action under its guard.
+/// Runs a typed action under its guard, in a span of its own.
 pub(crate) async fn run_typed<A: Action>(
     ctx: FlowContext<A::Chunk>,
     input: A::Input,
 ) -> Result<A::Output, FlowError> {
-    guarded(&A::META, A::call(ctx, input)).await
+    let span = ActionSpan::new(&A::META, None);
+    let result = guarded(&A::META, &span, A::call(ctx, input)).await;
+    span.record_result(&result);
+    result
 }
 
-/// Runs `fut` as the action `meta`: inside its span, under its timeout, with a panic turned into
-/// an `INTERNAL` error.
+/// Runs `fut` as the action `meta` inside `span`: under its timeout, with a panic turned into
+/// an `INTERNAL` error, and counted in the metrics.
 pub(crate) async fn guarded<T>(
     meta: &ActionMeta,
+    span: &ActionSpan,
     fut: impl Future<Output = Result<T, FlowError>>,
 ) -> Result<T, FlowError> {
-    let span = tracing::info_span!(
-        "genflow.action",
-        "genkit:name" = meta.name,
-        "genkit:type" = "action",
-        "genkit:metadata:subtype" = meta.kind.as_str(),
-    );
-    let fut = AssertUnwindSafe(fut).catch_unwind();
+    let started = Instant::now();
+    let fut = telemetry::path_scope(span.path.clone(), AssertUnwindSafe(fut).catch_unwind())
+        .instrument(span.span.clone());
     let outcome = match meta.timeout {
-        Some(limit) => match tokio::time::timeout(limit, fut).instrument(span).await {
-            Ok(outcome) => outcome,
-            Err(_) => {
-                return Err(FlowError::deadline_exceeded(format!(
-                    "{} '{}' did not finish within {limit:?}",
-                    meta.kind, meta.name
-                )));
-            }
-        },
-        None => fut.instrument(span).await,
+        Some(limit) => tokio::time::timeout(limit, fut).await.unwrap_or_else(|_| {
+            Ok(Err(FlowError::deadline_exceeded(format!(
+                "{} '{}' did not finish within {limit:?}",
+                meta.kind, meta.name
+            ))))
+        }),
+        None => fut.await,
     };
-    outcome.unwrap_or_else(|panic| {
+    let result = outcome.unwrap_or_else(|panic| {
         Err(FlowError::internal(format!(
             "{} '{}' panicked: {}",
             meta.kind,
             meta.name,
             panic_message(panic.as_ref())
         )))
-    })
+    });
+    let status = result
+        .as_ref()
+        .map_or_else(FlowError::status, |_| Status::Ok);
+    metrics::record_action(meta.kind, meta.name, status, started.elapsed());
+    result
 }
 
 fn panic_message(panic: &(dyn Any + Send)) -> &str {

@@ -1,0 +1,100 @@
+//! Human-readable durations (`"30s"`, `"1m 30s"`) and byte sizes (`"1MiB"`, `"512KB"`).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::{Deserialize, Deserializer, de};
+
+/// A duration written as text in the config file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Span(pub Duration);
+
+impl Span {
+    /// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h 30m"`.
+    pub fn parse(text: &str) -> Result<Span, String> {
+        humantime::parse_duration(text).map(Span).map_err(|e| {
+            format!("`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\" or \"2m\"")
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Span {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        Span::parse(&text).map_err(de::Error::custom)
+    }
+}
+
+/// A size in bytes, written as a number or as text with a unit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bytes(pub usize);
+
+impl Bytes {
+    /// Parses `"1048576"`, `"1MiB"`, `"512 KiB"`, `"2MB"`, `"64kb"`.
+    pub fn parse(text: &str) -> Result<Bytes, String> {
+        let text = text.trim();
+        let split = text
+            .find(|c: char| !c.is_ascii_digit())
+            .unwrap_or(text.len());
+        let (number, unit) = text.split_at(split);
+        let hint = || format!("`{text}` is not a size; write e.g. 1048576, \"512KiB\" or \"1MiB\"");
+        let number: usize = number.parse().map_err(|_| hint())?;
+        let factor: usize = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "kb" => 1_000,
+            "kib" | "k" => 1 << 10,
+            "mb" => 1_000_000,
+            "mib" | "m" => 1 << 20,
+            "gb" => 1_000_000_000,
+            "gib" | "g" => 1 << 30,
+            _ => return Err(hint()),
+        };
+        number.checked_mul(factor).map(Bytes).ok_or_else(hint)
+    }
+}
+
+impl<'de> Deserialize<'de> for Bytes {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl de::Visitor<'_> for Visitor {
+            type Value = Bytes;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size such as 1048576 or \"1MiB\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Bytes, E> {
+                usize::try_from(v).map(Bytes).map_err(E::custom)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bytes, E> {
+                usize::try_from(v)
+                    .map(Bytes)
+                    .map_err(|_| E::custom("a size cannot be negative"))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
+                Bytes::parse(v).map_err(E::custom)
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_and_without_units() {
+        assert_eq!(Bytes::parse("1048576"), Ok(Bytes(1 << 20)));
+        assert_eq!(Bytes::parse("1MiB"), Ok(Bytes(1 << 20)));
+        assert_eq!(Bytes::parse("512 KiB"), Ok(Bytes(512 << 10)));
+        assert_eq!(Bytes::parse("2MB"), Ok(Bytes(2_000_000)));
+        for bad in ["", "MiB", "1 parsec", "-1"] {
+            assert!(Bytes::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(Span::parse("1m 30s"), Ok(Span(Duration::from_secs(90))));
+        assert!(Span::parse("soon").is_err());
+    }
+}

@@ -1,0 +1,264 @@
+//! Observability: spans with Genkit's attribute names, the in-process trace store, OTLP export
+//! and Prometheus metrics.
+//!
+//! Call [`Telemetry::init`] once at start-up (the HTTP server's `serve` does it for you unless
+//! you installed your own subscriber). Without it, spans still go to whatever `tracing`
+//! subscriber the application set, and metrics are not recorded.
+
+mod ids;
+pub mod metrics;
+mod path;
+mod span;
+mod store;
+
+use std::sync::OnceLock;
+
+use opentelemetry::trace::{
+    SpanContext, TraceContextExt, TraceFlags, TraceState, TracerProvider as _,
+};
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+use tracing_subscriber::{EnvFilter, Layer};
+
+pub use ids::{SpanIds, TraceParent};
+pub use store::{SpanNode, SpanRecord, TraceData, TraceStore, TraceSummary};
+
+pub(crate) use path::scope as path_scope;
+pub(crate) use span::{ActionSpan, record_step, step_span};
+
+static STORE: OnceLock<TraceStore> = OnceLock::new();
+
+/// Why telemetry could not start.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum TelemetryError {
+    /// A global `tracing` subscriber was already installed.
+    #[error("a global tracing subscriber is already installed: {0}")]
+    SubscriberInstalled(String),
+    /// The Prometheus recorder could not be installed.
+    #[error("cannot install the Prometheus recorder: {0}")]
+    Metrics(String),
+    /// The OTLP exporter could not be built.
+    #[error("cannot build the OTLP exporter: {0}")]
+    Otlp(String),
+}
+
+/// Telemetry settings; [`Telemetry::init`] installs them process-wide.
+#[derive(Clone, Debug)]
+pub struct Telemetry {
+    trace_store: usize,
+    metrics: bool,
+    json_logs: bool,
+    record_io: bool,
+    io_limit: usize,
+    otlp_endpoint: Option<String>,
+    filter: String,
+}
+
+impl Default for Telemetry {
+    fn default() -> Self {
+        Telemetry {
+            trace_store: 1_000,
+            metrics: true,
+            json_logs: false,
+            record_io: true,
+            io_limit: 16 * 1024,
+            otlp_endpoint: None,
+            filter: "info".to_owned(),
+        }
+    }
+}
+
+impl Telemetry {
+    /// The defaults: 1 000 traces kept, metrics on, plain-text logs, inputs and outputs recorded
+    /// up to 16 KiB, no OTLP export (unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set and the `otlp`
+    /// feature is on), log filter from `RUST_LOG` or `info`.
+    pub fn new() -> Self {
+        Telemetry::default()
+    }
+
+    /// How many traces the in-process store keeps (0 disables it).
+    #[must_use]
+    pub fn trace_store(mut self, traces: usize) -> Self {
+        self.trace_store = traces;
+        self
+    }
+
+    /// Whether Prometheus metrics are recorded.
+    #[must_use]
+    pub fn metrics(mut self, on: bool) -> Self {
+        self.metrics = on;
+        self
+    }
+
+    /// Whether logs are JSON lines instead of text.
+    #[must_use]
+    pub fn json_logs(mut self, on: bool) -> Self {
+        self.json_logs = on;
+        self
+    }
+
+    /// Whether spans carry `genkit:input` / `genkit:output`, and their size cap in bytes.
+    #[must_use]
+    pub fn record_io(mut self, on: bool, limit: usize) -> Self {
+        self.record_io = on;
+        self.io_limit = limit;
+        self
+    }
+
+    /// Exports spans over OTLP/HTTP to `endpoint` (e.g. `http://127.0.0.1:4318`). Needs the
+    /// `otlp` feature.
+    #[must_use]
+    pub fn otlp_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.otlp_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The default log filter when `RUST_LOG` is unset.
+    #[must_use]
+    pub fn log_filter(mut self, filter: impl Into<String>) -> Self {
+        self.filter = filter.into();
+        self
+    }
+
+    /// Installs the global `tracing` subscriber (logs, OpenTelemetry bridge, trace store, OTLP)
+    /// and the metrics recorder. Keep the guard alive: dropping it flushes and stops export.
+    pub fn init(self) -> Result<TelemetryGuard, TelemetryError> {
+        span::configure_io(self.record_io, self.io_limit);
+        if self.metrics {
+            metrics::install().map_err(TelemetryError::Metrics)?;
+        }
+        let mut provider = SdkTracerProvider::builder();
+        if self.trace_store > 0 {
+            let store = STORE
+                .get_or_init(|| TraceStore::new(self.trace_store))
+                .clone();
+            provider = provider.with_span_processor(store);
+        }
+        provider = otlp::add_exporter(provider, self.otlp_endpoint.as_deref())?;
+        let provider = provider.build();
+        let tracer = provider.tracer("genflow");
+        let filter =
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&self.filter));
+        let fmt = if self.json_logs {
+            tracing_subscriber::fmt::layer().json().boxed()
+        } else {
+            tracing_subscriber::fmt::layer().boxed()
+        };
+        tracing_subscriber::registry()
+            .with(fmt.with_filter(filter))
+            .with(
+                tracing_opentelemetry::layer()
+                    .with_tracer(tracer)
+                    .with_location(false)
+                    .with_threads(false)
+                    .with_target(false)
+                    .with_tracked_inactivity(false),
+            )
+            .try_init()
+            .map_err(|e| TelemetryError::SubscriberInstalled(e.to_string()))?;
+        Ok(TelemetryGuard { provider })
+    }
+}
+
+/// Keeps telemetry running; flushes exporters when dropped.
+#[derive(Debug)]
+pub struct TelemetryGuard {
+    provider: SdkTracerProvider,
+}
+
+impl Drop for TelemetryGuard {
+    fn drop(&mut self) {
+        // Shutdown errors at exit have nowhere useful to go.
+        let _ = self.provider.shutdown();
+    }
+}
+
+/// The process's trace store, once [`Telemetry::init`] created it.
+pub fn store() -> Option<&'static TraceStore> {
+    STORE.get()
+}
+
+/// The OpenTelemetry ids of `span`, when telemetry is installed.
+pub fn ids_of(span: &tracing::Span) -> Option<SpanIds> {
+    let context = span.context();
+    let span_context = context.span().span_context().clone();
+    span_context.is_valid().then(|| SpanIds {
+        trace_id: u128::from_be_bytes(span_context.trace_id().to_bytes()),
+        span_id: u64::from_be_bytes(span_context.span_id().to_bytes()),
+    })
+}
+
+/// Makes `span` a child of the caller's remote span.
+pub(crate) fn join_remote(span: &tracing::Span, parent: &TraceParent) {
+    let flags = if parent.sampled {
+        TraceFlags::SAMPLED
+    } else {
+        TraceFlags::default()
+    };
+    let remote = SpanContext::new(
+        opentelemetry::trace::TraceId::from(parent.ids.trace_id),
+        opentelemetry::trace::SpanId::from(parent.ids.span_id),
+        flags,
+        true,
+        TraceState::default(),
+    );
+    // Fails only when the span is already started or telemetry is absent: nothing to join then.
+    let _ = span.set_parent(opentelemetry::Context::new().with_remote_span_context(remote));
+}
+
+#[cfg(feature = "otlp")]
+mod otlp {
+    use opentelemetry_otlp::{SpanExporter, WithExportConfig};
+    use opentelemetry_sdk::trace::TracerProviderBuilder;
+
+    use super::TelemetryError;
+
+    /// Adds a batching OTLP/HTTP exporter when an endpoint is configured in code or through the
+    /// standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` variables.
+    pub(super) fn add_exporter(
+        provider: TracerProviderBuilder,
+        endpoint: Option<&str>,
+    ) -> Result<TracerProviderBuilder, TelemetryError> {
+        let from_env = [
+            "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some());
+        if endpoint.is_none() && !from_env {
+            return Ok(provider);
+        }
+        let mut exporter = SpanExporter::builder().with_http();
+        if let Some(endpoint) = endpoint {
+            exporter =
+                exporter.with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')));
+        }
+        let exporter = exporter
+            .build()
+            .map_err(|e| TelemetryError::Otlp(e.to_string()))?;
+        Ok(provider.with_batch_exporter(exporter))
+    }
+}
+
+#[cfg(not(feature = "otlp"))]
+mod otlp {
+    use opentelemetry_sdk::trace::TracerProviderBuilder;
+
+    use super::TelemetryError;
+
+    /// Without the `otlp` feature an explicit endpoint is a configuration error.
+    pub(super) fn add_exporter(
+        provider: TracerProviderBuilder,
+        endpoint: Option<&str>,
+    ) -> Result<TracerProviderBuilder, TelemetryError> {
+        match endpoint {
+            Some(endpoint) => Err(TelemetryError::Otlp(format!(
+                "an OTLP endpoint ({endpoint}) is configured, but genflow-runtime was built without the `otlp` feature"
+            ))),
+            None => Ok(provider),
+        }
+    }
+}

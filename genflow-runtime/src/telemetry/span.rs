@@ -1,0 +1,140 @@
+//! The tracing spans of actions and steps, with Genkit's attribute names.
+//!
+//! Every action run and every `ctx.run` step is a `tracing` span. With [`Telemetry`]
+//! installed, the spans become OpenTelemetry spans (`genkit:*` attributes, `otel.name` as the
+//! span name) that reach the trace store and any OTLP collector.
+//!
+//! [`Telemetry`]: crate::telemetry::Telemetry
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+use serde::Serialize;
+use tracing::Span;
+use tracing::field::Empty;
+
+use super::{TraceParent, path};
+use crate::{ActionMeta, FlowError};
+
+/// Largest `genkit:input` / `genkit:output` attribute, in bytes.
+static IO_LIMIT: AtomicUsize = AtomicUsize::new(16 * 1024);
+/// Whether inputs and outputs are recorded at all.
+static IO_ENABLED: AtomicBool = AtomicBool::new(true);
+
+/// Sets whether span attributes carry inputs and outputs, and their size cap.
+pub(crate) fn configure_io(enabled: bool, limit: usize) {
+    IO_ENABLED.store(enabled, Ordering::Relaxed);
+    IO_LIMIT.store(limit, Ordering::Relaxed);
+}
+
+/// The span of one action run, and the path its children extend.
+pub(crate) struct ActionSpan {
+    pub(crate) span: Span,
+    pub(crate) path: Arc<str>,
+    record_io: bool,
+}
+
+impl ActionSpan {
+    /// Opens the span of a run of `meta` under the current action or step, if any, or under
+    /// a caller's remote span.
+    pub(crate) fn new(meta: &ActionMeta, remote: Option<&TraceParent>) -> ActionSpan {
+        let is_root = path::current().is_none();
+        let path = path::child(&path::action_segment(meta.kind, meta.name));
+        let span = tracing::info_span!(
+            "genflow.action",
+            "otel.name" = meta.name,
+            "genkit:type" = "action",
+            "genkit:metadata:subtype" = meta.kind.as_str(),
+            "genkit:name" = meta.name,
+            "genkit:path" = &*path,
+            "genkit:isRoot" = is_root,
+            "genkit:input" = Empty,
+            "genkit:output" = Empty,
+            "genkit:state" = Empty,
+            "otel.status_code" = Empty,
+            "otel.status_description" = Empty,
+        );
+        if let Some(parent) = remote {
+            super::join_remote(&span, parent);
+        }
+        ActionSpan {
+            span,
+            path,
+            record_io: !meta.redact && IO_ENABLED.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Records the input, capped in size, unless the action or the configuration redacts it.
+    pub(crate) fn record_input(&self, input: &impl Serialize) {
+        if let Some(text) = self.io_text(input) {
+            self.span.record("genkit:input", text.as_str());
+        }
+    }
+
+    /// Records the outcome: state, status, and (unless redacted) the output.
+    pub(crate) fn record_result<T: Serialize>(&self, result: &Result<T, FlowError>) {
+        match result {
+            Ok(output) => {
+                if let Some(text) = self.io_text(output) {
+                    self.span.record("genkit:output", text.as_str());
+                }
+                self.span.record("genkit:state", "success");
+            }
+            Err(error) => record_error(&self.span, error),
+        }
+    }
+
+    fn io_text(&self, value: &impl Serialize) -> Option<String> {
+        if !self.record_io || self.span.is_disabled() {
+            return None;
+        }
+        serde_json::to_string(value).ok().map(cap)
+    }
+}
+
+/// The span of a `ctx.run` step, and the path its children extend.
+pub(crate) fn step_span(name: &str) -> (Span, Arc<str>) {
+    let path = path::child(&path::step_segment(name));
+    let span = tracing::info_span!(
+        "genflow.step",
+        "otel.name" = name,
+        "genkit:type" = "flowStep",
+        "genkit:metadata:subtype" = "flowStep",
+        "genkit:name" = name,
+        "genkit:path" = &*path,
+        "genkit:state" = Empty,
+        "otel.status_code" = Empty,
+        "otel.status_description" = Empty,
+    );
+    (span, path)
+}
+
+/// Records success or failure on a step span.
+pub(crate) fn record_step<T>(span: &Span, result: &Result<T, FlowError>) {
+    match result {
+        Ok(_) => {
+            span.record("genkit:state", "success");
+        }
+        Err(error) => record_error(span, error),
+    }
+}
+
+fn record_error(span: &Span, error: &FlowError) {
+    span.record("genkit:state", "error");
+    span.record("otel.status_code", "ERROR");
+    span.record("otel.status_description", error.to_string().as_str());
+}
+
+/// Truncates `text` to the configured limit on a character boundary.
+fn cap(mut text: String) -> String {
+    let limit = IO_LIMIT.load(Ordering::Relaxed);
+    if text.len() > limit {
+        let mut end = limit;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push_str("…[truncated]");
+    }
+    text
+}

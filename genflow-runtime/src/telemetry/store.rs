@@ -1,0 +1,385 @@
+//! The in-process trace store: the newest traces, in Genkit's trace format, for the developer
+//! UI and the trace read API.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use opentelemetry::trace::Status as OtelStatus;
+use opentelemetry::{Array, Context, Value as OtelValue};
+use opentelemetry_sdk::error::OTelSdkResult;
+use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Spans kept per trace; later spans of a runaway trace are dropped and counted.
+const MAX_SPANS_PER_TRACE: usize = 2_000;
+
+/// A bounded ring buffer of the newest traces. Cheap to clone; every clone is the same store.
+///
+/// It is an OpenTelemetry span processor: [`Telemetry`](super::Telemetry) installs it, and every
+/// finished span lands here.
+#[derive(Clone, Debug)]
+pub struct TraceStore {
+    inner: Arc<Mutex<Traces>>,
+}
+
+#[derive(Debug)]
+struct Traces {
+    capacity: usize,
+    order: VecDeque<u128>,
+    by_id: HashMap<u128, StoredTrace>,
+}
+
+#[derive(Debug, Default)]
+struct StoredTrace {
+    spans: Vec<SpanRecord>,
+    dropped: usize,
+}
+
+/// One finished span in Genkit's `SpanData` shape.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpanRecord {
+    /// 16 hex digits.
+    pub span_id: String,
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The parent's span id, absent for a root span.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parent_span_id: Option<String>,
+    /// Milliseconds since the Unix epoch.
+    pub start_time: f64,
+    /// Milliseconds since the Unix epoch.
+    pub end_time: f64,
+    /// The span's attributes (`genkit:*`, `gen_ai.*`, ...).
+    pub attributes: Map<String, Value>,
+    /// The span name.
+    pub display_name: String,
+    /// Who produced the span.
+    pub instrumentation_library: Library,
+    /// Always `INTERNAL` for genflow's own spans.
+    pub span_kind: String,
+    /// `{code: 0 unset | 1 ok | 2 error, message}`.
+    pub status: SpanStatus,
+}
+
+/// The instrumentation library of a span.
+#[derive(Clone, Debug, Serialize)]
+pub struct Library {
+    /// Its name.
+    pub name: String,
+}
+
+/// A span's status.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpanStatus {
+    /// 0 unset, 1 ok, 2 error (OpenTelemetry's codes).
+    pub code: u8,
+    /// The error description.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// A line of the trace list, newest first.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceSummary {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The root span's name.
+    pub display_name: String,
+    /// Milliseconds since the Unix epoch.
+    pub start_time: f64,
+    /// Milliseconds since the Unix epoch.
+    pub end_time: f64,
+    /// How many spans the trace holds.
+    pub span_count: usize,
+    /// `success` or `error`: the root span's `genkit:state`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
+}
+
+/// One trace: Genkit's `TraceData` (`spans` keyed by span id) plus the span tree.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TraceData {
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// The root span's name.
+    pub display_name: String,
+    /// Milliseconds since the Unix epoch.
+    pub start_time: f64,
+    /// Milliseconds since the Unix epoch.
+    pub end_time: f64,
+    /// Every span, keyed by span id.
+    pub spans: Map<String, Value>,
+    /// The spans nested under their parents, children in start order.
+    pub tree: Vec<SpanNode>,
+    /// Spans dropped because the trace exceeded the per-trace limit.
+    pub dropped_spans: usize,
+}
+
+/// A span and its children.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpanNode {
+    /// The span id.
+    pub span_id: String,
+    /// The span name.
+    pub display_name: String,
+    /// The children.
+    pub children: Vec<SpanNode>,
+}
+
+impl TraceStore {
+    /// A store keeping the newest `capacity` traces.
+    pub fn new(capacity: usize) -> Self {
+        TraceStore {
+            inner: Arc::new(Mutex::new(Traces {
+                capacity: capacity.max(1),
+                order: VecDeque::new(),
+                by_id: HashMap::new(),
+            })),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Traces> {
+        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds a finished span, evicting the oldest trace when full.
+    pub fn insert(&self, span: SpanRecord, trace_id: u128) {
+        let mut traces = self.lock();
+        if !traces.by_id.contains_key(&trace_id) {
+            if traces.order.len() == traces.capacity
+                && let Some(oldest) = traces.order.pop_front()
+            {
+                traces.by_id.remove(&oldest);
+            }
+            traces.order.push_back(trace_id);
+        }
+        let trace = traces.by_id.entry(trace_id).or_default();
+        if trace.spans.len() < MAX_SPANS_PER_TRACE {
+            trace.spans.push(span);
+        } else {
+            trace.dropped += 1;
+        }
+    }
+
+    /// The newest `limit` traces, newest first.
+    pub fn list(&self, limit: usize) -> Vec<TraceSummary> {
+        let traces = self.lock();
+        traces
+            .order
+            .iter()
+            .rev()
+            .filter_map(|id| traces.by_id.get(id).map(|t| summary(*id, t)))
+            .take(limit)
+            .collect()
+    }
+
+    /// One trace by its 32-hex-digit id.
+    pub fn get(&self, trace_id: &str) -> Option<TraceData> {
+        let id = u128::from_str_radix(trace_id, 16).ok()?;
+        let traces = self.lock();
+        let trace = traces.by_id.get(&id)?;
+        let head = summary(id, trace);
+        let spans = trace
+            .spans
+            .iter()
+            .filter_map(|s| Some((s.span_id.clone(), serde_json::to_value(s).ok()?)))
+            .collect();
+        Some(TraceData {
+            trace_id: head.trace_id,
+            display_name: head.display_name,
+            start_time: head.start_time,
+            end_time: head.end_time,
+            spans,
+            tree: tree(&trace.spans),
+            dropped_spans: trace.dropped,
+        })
+    }
+}
+
+fn summary(id: u128, trace: &StoredTrace) -> TraceSummary {
+    let root = root_of(&trace.spans);
+    TraceSummary {
+        trace_id: format!("{id:032x}"),
+        display_name: root.map(|r| r.display_name.clone()).unwrap_or_default(),
+        start_time: trace
+            .spans
+            .iter()
+            .map(|s| s.start_time)
+            .fold(f64::INFINITY, f64::min),
+        end_time: trace.spans.iter().map(|s| s.end_time).fold(0.0, f64::max),
+        span_count: trace.spans.len(),
+        state: root
+            .and_then(|r| r.attributes.get("genkit:state"))
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+    }
+}
+
+/// The span without a parent in this trace (a root, or the first span joining a remote trace).
+fn root_of(spans: &[SpanRecord]) -> Option<&SpanRecord> {
+    let in_trace = |id: &String| spans.iter().any(|s| &s.span_id == id);
+    spans
+        .iter()
+        .find(|s| s.parent_span_id.as_ref().is_none_or(|p| !in_trace(p)))
+}
+
+fn tree(spans: &[SpanRecord]) -> Vec<SpanNode> {
+    let in_trace = |id: &String| spans.iter().any(|s| &s.span_id == id);
+    let mut roots: Vec<&SpanRecord> = spans
+        .iter()
+        .filter(|s| s.parent_span_id.as_ref().is_none_or(|p| !in_trace(p)))
+        .collect();
+    roots.sort_by(|a, b| a.start_time.total_cmp(&b.start_time));
+    roots.into_iter().map(|s| node(s, spans)).collect()
+}
+
+fn node(span: &SpanRecord, spans: &[SpanRecord]) -> SpanNode {
+    let mut children: Vec<&SpanRecord> = spans
+        .iter()
+        .filter(|s| s.parent_span_id.as_deref() == Some(span.span_id.as_str()))
+        .collect();
+    children.sort_by(|a, b| a.start_time.total_cmp(&b.start_time));
+    SpanNode {
+        span_id: span.span_id.clone(),
+        display_name: span.display_name.clone(),
+        children: children.into_iter().map(|c| node(c, spans)).collect(),
+    }
+}
+
+impl SpanProcessor for TraceStore {
+    fn on_start(&self, _span: &mut Span, _cx: &Context) {}
+
+    fn on_end(&self, span: SpanData) {
+        let trace_id = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
+        self.insert(record_of(span), trace_id);
+    }
+
+    fn force_flush(&self) -> OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _timeout: Duration) -> OTelSdkResult {
+        Ok(())
+    }
+}
+
+fn record_of(span: SpanData) -> SpanRecord {
+    let parent = span.parent_span_id;
+    let status = match &span.status {
+        OtelStatus::Unset => SpanStatus {
+            code: 0,
+            message: None,
+        },
+        OtelStatus::Ok => SpanStatus {
+            code: 1,
+            message: None,
+        },
+        OtelStatus::Error { description } => SpanStatus {
+            code: 2,
+            message: Some(description.to_string()),
+        },
+    };
+    SpanRecord {
+        span_id: span.span_context.span_id().to_string(),
+        trace_id: span.span_context.trace_id().to_string(),
+        parent_span_id: (parent != opentelemetry::trace::SpanId::INVALID)
+            .then(|| parent.to_string()),
+        start_time: millis(span.start_time),
+        end_time: millis(span.end_time),
+        attributes: span
+            .attributes
+            .iter()
+            .map(|kv| (kv.key.to_string(), json_of(&kv.value)))
+            .collect(),
+        display_name: span.name.to_string(),
+        instrumentation_library: Library {
+            name: span.instrumentation_scope.name().to_owned(),
+        },
+        span_kind: "INTERNAL".to_owned(),
+        status,
+    }
+}
+
+fn millis(t: SystemTime) -> f64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+}
+
+fn json_of(value: &OtelValue) -> Value {
+    match value {
+        OtelValue::Bool(b) => Value::from(*b),
+        OtelValue::I64(i) => Value::from(*i),
+        OtelValue::F64(f) => Value::from(*f),
+        OtelValue::String(s) => Value::from(s.as_str()),
+        OtelValue::Array(Array::Bool(v)) => Value::from(v.clone()),
+        OtelValue::Array(Array::I64(v)) => Value::from(v.clone()),
+        OtelValue::Array(Array::F64(v)) => Value::from(v.clone()),
+        OtelValue::Array(Array::String(v)) => {
+            Value::from(v.iter().map(|s| s.as_str().to_owned()).collect::<Vec<_>>())
+        }
+        other => Value::from(other.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn span(id: &str, parent: Option<&str>, start: f64) -> SpanRecord {
+        SpanRecord {
+            span_id: id.to_owned(),
+            trace_id: "1".repeat(32),
+            parent_span_id: parent.map(str::to_owned),
+            start_time: start,
+            end_time: start + 1.0,
+            attributes: Map::new(),
+            display_name: id.to_owned(),
+            instrumentation_library: Library {
+                name: "genflow".into(),
+            },
+            span_kind: "INTERNAL".into(),
+            status: SpanStatus {
+                code: 0,
+                message: None,
+            },
+        }
+    }
+
+    #[test]
+    fn keeps_the_newest_traces_only() {
+        let store = TraceStore::new(2);
+        for trace in 1..=3u128 {
+            store.insert(span("a", None, trace as f64), trace);
+        }
+        let ids: Vec<String> = store.list(10).into_iter().map(|t| t.trace_id).collect();
+        assert_eq!(ids, [format!("{:032x}", 3), format!("{:032x}", 2)]);
+        assert!(store.get(&format!("{:032x}", 1)).is_none());
+    }
+
+    #[test]
+    fn builds_the_span_tree() {
+        let store = TraceStore::new(4);
+        store.insert(span("child2", Some("root"), 3.0), 7);
+        store.insert(span("grandchild", Some("child1"), 2.5), 7);
+        store.insert(span("child1", Some("root"), 2.0), 7);
+        store.insert(span("root", Some("remote-parent"), 1.0), 7);
+        let trace = store.get(&format!("{:032x}", 7)).expect("stored");
+        assert_eq!(trace.display_name, "root");
+        assert_eq!(trace.tree.len(), 1);
+        let root = &trace.tree[0];
+        let names: Vec<&str> = root
+            .children
+            .iter()
+            .map(|c| c.display_name.as_str())
+            .collect();
+        assert_eq!(names, ["child1", "child2"]);
+        assert_eq!(root.children[0].children[0].display_name, "grandchild");
+        assert_eq!(trace.spans.len(), 4);
+    }
+}

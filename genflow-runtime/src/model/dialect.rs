@@ -25,12 +25,11 @@ pub struct DialectError {
     pub reason: String,
 }
 
-impl DialectError {
-    /// `INVALID_ARGUMENT` with the path and reason in `details`, keeping this as the source.
-    pub fn into_flow_error(self) -> FlowError {
-        FlowError::invalid_argument(self.to_string())
-            .with_details(json!({ "path": self.path, "reason": self.reason }))
-            .with_source(self)
+impl From<DialectError> for FlowError {
+    fn from(e: DialectError) -> Self {
+        FlowError::invalid_argument(e.to_string())
+            .with_details(json!({ "path": e.path, "reason": e.reason }))
+            .with_source(e)
     }
 }
 
@@ -433,7 +432,7 @@ mod tests {
         }
         let err = openai_strict(&schema_of::<Anything>()).expect_err("any");
         assert_eq!(err.path, "/properties/value");
-        let flow = err.into_flow_error();
+        let flow: FlowError = err.into();
         assert_eq!(flow.status(), crate::Status::InvalidArgument);
     }
 }

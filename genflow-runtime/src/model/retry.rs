@@ -53,14 +53,12 @@ impl ProviderError {
     }
 }
 
-impl ProviderError {
-    /// The error with its status (from the HTTP status; `UNAVAILABLE` without one), keeping
-    /// this as the source so retries can read it.
-    pub fn into_flow_error(self) -> FlowError {
-        let status = self
+impl From<ProviderError> for FlowError {
+    fn from(e: ProviderError) -> Self {
+        let status = e
             .http_status
             .map_or(Status::Unavailable, ProviderError::status_of);
-        FlowError::new(status, self.to_string()).with_source(self)
+        FlowError::new(status, e.to_string()).with_source(e)
     }
 }
 
@@ -186,7 +184,7 @@ mod tests {
             retry_after,
             should_retry: None,
         }
-        .into_flow_error()
+        .into()
     }
 
     #[test]

@@ -48,10 +48,8 @@ fn describe(violations: &[Violation]) -> String {
         .join("; ")
 }
 
-impl OutputError {
-    /// `INTERNAL` with the raw text and violations in `details`, keeping this as the source.
-    pub fn into_flow_error(self) -> FlowError {
-        let e = self;
+impl From<OutputError> for FlowError {
+    fn from(e: OutputError) -> Self {
         let errors = match &e.problem {
             OutputProblem::Invalid(v) => json!(v),
             OutputProblem::NotJson(reason) => json!([{ "path": "", "message": reason }]),
@@ -316,7 +314,7 @@ mod tests {
             schema.parse("Oslo!").map_err(|e| e.problem),
             Err(OutputProblem::NotJson(_))
         ));
-        let flow = err.into_flow_error();
+        let flow: FlowError = err.into();
         assert_eq!(flow.details().expect("details")["raw"], "{\"name\": 3}");
         let typed = std::error::Error::source(&flow)
             .and_then(|s| s.downcast_ref::<OutputError>())

@@ -142,7 +142,7 @@ impl Runner {
                         FinishReason::Length | FinishReason::Blocked
                     ) =>
                 {
-                    return Err(error.into_flow_error().context(format!(
+                    return Err(FlowError::from(error).context(format!(
                         "the model stopped early ({:?})",
                         response.finish_reason
                     )));
@@ -152,7 +152,7 @@ impl Runner {
                     tracing::warn!(%error, repairs, "structured reply is invalid; asking the model to repair it");
                     messages.push(Message::user(repair_prompt(&error)));
                 }
-                Err(error) => return Err(error.into_flow_error()),
+                Err(error) => return Err(error.into()),
             }
         }
     }

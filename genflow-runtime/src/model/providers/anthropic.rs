@@ -125,7 +125,7 @@ impl Wire for AnthropicWire {
                     path: String::new(),
                     reason: "the root must be an object; wrap the value in a struct".to_owned(),
                 }
-                .into_flow_error());
+                .into());
             }
             tools.push(json!({"name": output.name,
                 "description": "Reply with the final answer, as this tool's input.",

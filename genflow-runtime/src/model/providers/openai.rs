@@ -173,8 +173,7 @@ impl Wire for OpenAiWire {
         }
         if let Some(output) = &request.output {
             let schema = if self.strict_output {
-                dialect::openai_strict(&output.schema)
-                    .map_err(dialect::DialectError::into_flow_error)?
+                dialect::openai_strict(&output.schema)?
             } else {
                 dialect::plain(&output.schema)
             };

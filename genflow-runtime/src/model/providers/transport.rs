@@ -78,14 +78,13 @@ impl Transport {
             .eventsource()
             .map(move |item| {
                 item.map_err(|e| {
-                    ProviderError {
+                    FlowError::from(ProviderError {
                         provider,
                         http_status: None,
                         message: format!("the event stream broke: {e}"),
                         retry_after: None,
                         should_retry: None,
-                    }
-                    .into_flow_error()
+                    })
                 })
             })
             .boxed())
@@ -158,7 +157,7 @@ impl Transport {
             retry_after,
             should_retry,
         }
-        .into_flow_error()
+        .into()
     }
 
     fn connection(&self, e: &reqwest::Error) -> FlowError {
@@ -169,7 +168,7 @@ impl Transport {
             retry_after: None,
             should_retry: None,
         }
-        .into_flow_error()
+        .into()
     }
 
     /// A reply we cannot read (not retried: the same request would get the same reply).
@@ -181,7 +180,7 @@ impl Transport {
             retry_after: None,
             should_retry: Some(false),
         }
-        .into_flow_error()
+        .into()
     }
 
     /// Parses one event's JSON data.
@@ -219,7 +218,7 @@ impl Transport {
             retry_after: None,
             should_retry: None,
         }
-        .into_flow_error()
+        .into()
     }
 }
 

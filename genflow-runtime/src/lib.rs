@@ -32,11 +32,15 @@
 extern crate self as genflow_runtime;
 
 mod action;
+#[cfg(feature = "client")]
+pub mod client;
 pub mod config;
 mod context;
 mod contract;
 mod error;
 mod events;
+#[cfg(feature = "server")]
+pub mod http;
 #[cfg(feature = "models")]
 pub mod model;
 mod registry;

@@ -1,0 +1,101 @@
+//! Error responses: a [`FlowError`] rendered as `{"status", "message", "details"}` with the HTTP
+//! code of its status.
+
+use std::time::Duration;
+
+use axum::extract::rejection::BytesRejection;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::json;
+use crate::{FlowError, Status};
+
+/// A request that failed before or while running its flow.
+#[derive(Debug)]
+pub(crate) struct HttpError {
+    error: FlowError,
+    code: StatusCode,
+    retry_after: Option<Duration>,
+}
+
+impl HttpError {
+    /// Overrides the HTTP code derived from the status (413 has no Genkit status of its own).
+    pub(crate) fn with_code(mut self, code: StatusCode) -> Self {
+        self.code = code;
+        self
+    }
+
+    /// Adds a `Retry-After` header.
+    pub(crate) fn retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// A body that could not be read: too large (413) or broken (400).
+    pub(crate) fn body(rejection: &BytesRejection, limit: usize) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            HttpError::from(FlowError::new(
+                Status::ResourceExhausted,
+                format!("the request body is larger than {limit} bytes"),
+            ))
+            .with_code(StatusCode::PAYLOAD_TOO_LARGE)
+        } else {
+            HttpError::from(FlowError::invalid_argument(format!(
+                "the request body could not be read: {rejection}"
+            )))
+        }
+    }
+
+    /// The response; internal messages are shown only when `expose_internal` (dev mode).
+    pub(crate) fn render(self, expose_internal: bool) -> Response {
+        let mut response = json::response(self.code, &self.error.to_body(expose_internal));
+        if let Some(after) = self.retry_after {
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(after.as_secs().max(1)),
+            );
+        }
+        response
+    }
+}
+
+impl From<FlowError> for HttpError {
+    fn from(error: FlowError) -> Self {
+        let code = StatusCode::from_u16(error.status().http_code())
+            .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        HttpError {
+            error,
+            code,
+            retry_after: None,
+        }
+    }
+}
+
+/// Errors raised outside any flow carry no internal detail, so they render as they are.
+impl IntoResponse for HttpError {
+    fn into_response(self) -> Response {
+        self.render(false)
+    }
+}
+
+/// The fallback of the router: 404 `NOT_FOUND` for every path that is not served.
+pub(crate) async fn not_found(uri: axum::http::Uri) -> HttpError {
+    HttpError::from(FlowError::not_found(format!(
+        "no flow is served at '{}'",
+        uri.path()
+    )))
+}
+
+/// 405 for a served path asked with another method; `allow` lists the accepted method.
+pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
+    let mut response = HttpError::from(FlowError::new(
+        Status::Unimplemented,
+        format!("method not allowed; use {allow}"),
+    ))
+    .with_code(StatusCode::METHOD_NOT_ALLOWED)
+    .into_response();
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}

@@ -1,0 +1,129 @@
+//! Reading a flow request: streaming or not, and the `{"data": ...}` envelope.
+
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use serde_json::{Map, Value};
+
+use crate::FlowError;
+
+/// Whether the caller asked for server-sent events: an `Accept` header containing
+/// `text/event-stream` (any case) or a true `stream` query parameter (`true`, `1`, `t`, ...).
+pub(crate) fn wants_stream(parts: &Parts) -> bool {
+    accepts_event_stream(&parts.headers) || stream_query(parts.uri.query().unwrap_or_default())
+}
+
+fn accepts_event_stream(headers: &HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT).iter().any(|value| {
+        value
+            .to_str()
+            .is_ok_and(|v| v.to_ascii_lowercase().contains("text/event-stream"))
+    })
+}
+
+/// The `stream` query parameter, read as Go's `strconv.ParseBool` reads it.
+fn stream_query(query: &str) -> bool {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
+        .any(|(key, value)| {
+            key == "stream" && matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
+        })
+}
+
+/// The flow input of a request body: `data` of a JSON object, or `null` for an empty body or a
+/// missing `data`. A body that is not JSON, or declared as another content type, is
+/// `INVALID_ARGUMENT`.
+pub(crate) fn input_of(
+    content_type: Option<&HeaderValue>,
+    body: &[u8],
+) -> Result<Value, FlowError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Value::Null);
+    }
+    if let Some(content_type) = content_type
+        && !is_json(content_type.to_str().unwrap_or_default())
+    {
+        return Err(FlowError::invalid_argument(format!(
+            "unsupported content type {content_type:?}: send application/json"
+        )));
+    }
+    // Keys other than `data` (such as `init`) are ignored.
+    let mut envelope: Map<String, Value> = serde_json::from_slice(body).map_err(|e| {
+        FlowError::invalid_argument(format!(
+            "the body must be a JSON object such as {{\"data\": ...}}: {e}"
+        ))
+    })?;
+    Ok(envelope.remove("data").unwrap_or(Value::Null))
+}
+
+/// `application/json` or any `+json` type, with or without parameters.
+fn is_json(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::Request;
+    use serde_json::json;
+
+    fn parts(uri: &str, accept: Option<&str>) -> Parts {
+        let mut request = Request::post(uri);
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        request
+            .body(())
+            .map(|r| r.into_parts().0)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn streaming_is_asked_by_header_or_query() {
+        assert!(wants_stream(&parts("/f", Some("Text/Event-Stream"))));
+        assert!(wants_stream(&parts(
+            "/f",
+            Some("application/json, text/event-stream;q=0.9")
+        )));
+        for yes in ["1", "t", "T", "true", "TRUE", "True"] {
+            assert!(
+                wants_stream(&parts(&format!("/f?a=b&stream={yes}"), None)),
+                "{yes}"
+            );
+        }
+        for no in [
+            "/f",
+            "/f?stream=false",
+            "/f?stream=0",
+            "/f?stream",
+            "/f?streams=true",
+        ] {
+            assert!(!wants_stream(&parts(no, Some("application/json"))), "{no}");
+        }
+    }
+
+    #[test]
+    fn envelope_rules() {
+        let json = HeaderValue::from_static("application/json; charset=utf-8");
+        let json = Some(&json);
+        assert_eq!(input_of(None, b"").ok(), Some(Value::Null));
+        assert_eq!(input_of(json, b" \n").ok(), Some(Value::Null));
+        assert_eq!(input_of(json, b"{}").ok(), Some(Value::Null));
+        assert_eq!(
+            input_of(None, br#"{"data": {"a": 1}, "init": 2, "x": 3}"#).ok(),
+            Some(json!({"a": 1}))
+        );
+        assert!(input_of(json, b"{not json").is_err());
+        assert!(input_of(json, b"[1]").is_err());
+        let text = HeaderValue::from_static("text/plain");
+        assert!(input_of(Some(&text), br#"{"data": 1}"#).is_err());
+        assert!(is_json("application/vnd.api+json"));
+    }
+}

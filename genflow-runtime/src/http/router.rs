@@ -1,0 +1,70 @@
+//! The axum [`Router`] of a [`FlowServer`]: one route per flow, the built-in endpoints, JSON
+//! 404/405 answers and the body limit.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::StatusCode;
+use axum::routing::{MethodRouter, get, post};
+
+use super::errors::{method_not_allowed, not_found};
+use super::handler::{FlowRoute, Shared};
+use super::limits::Gate;
+use super::server::FlowServer;
+use super::{health, json};
+
+/// The router of `server`.
+pub(crate) fn build(server: FlowServer) -> Router {
+    let openapi = Bytes::from(server.openapi().to_string());
+    let shared = Arc::new(Shared {
+        registry: server.registry.clone(),
+        gate: server.concurrency_limit.map(Gate::new),
+        dev_mode: server.dev_mode,
+        body_limit: server.body_limit,
+        default_timeout: server.default_timeout,
+        shutdown: server.shutdown.clone(),
+    });
+
+    let mut router = Router::new();
+    let mut taken = HashSet::new();
+    for flow in server.flows() {
+        let meta = flow.meta();
+        let route = Arc::new(FlowRoute::new(
+            meta,
+            server.provider_for(meta.name).cloned(),
+            Arc::clone(&shared),
+        ));
+        let handler = move |request: Request| Arc::clone(&route).handle(request);
+        router = router.route(&server.path(meta.name), only("POST", post(handler)));
+        taken.insert(meta.name);
+    }
+
+    let shutdown = server.shutdown.clone();
+    let builtins = [
+        (
+            "openapi.json",
+            get(move || async move { json::raw(StatusCode::OK, openapi) }),
+        ),
+        ("healthz", get(health::liveness)),
+        ("readyz", get(move || health::readiness(shutdown.clone()))),
+    ];
+    for (path, endpoint) in builtins {
+        if taken.contains(path) {
+            tracing::warn!(path, "a flow of this name hides the built-in endpoint");
+            continue;
+        }
+        router = router.route(&server.path(path), only("GET", endpoint));
+    }
+
+    router
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(server.body_limit))
+}
+
+/// `endpoint`, answering any other method with a JSON 405.
+fn only(allow: &'static str, endpoint: MethodRouter) -> MethodRouter {
+    endpoint.fallback(move || async move { method_not_allowed(allow) })
+}

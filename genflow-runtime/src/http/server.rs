@@ -1,0 +1,179 @@
+//! [`FlowServer`]: which flows to serve and under which limits, auth and mode.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+
+use super::auth::AuthProvider;
+use super::shutdown::Shutdown;
+use super::{openapi, router};
+use crate::{ActionKind, DynAction, Registry};
+
+/// The default request body limit: 1 MiB.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Builds the HTTP flow server of a registry: an axum [`Router`] to serve with
+/// [`serve`](super::serve) or to merge into an application.
+///
+/// ```
+/// use genflow_runtime::http::{ApiKey, FlowServer};
+/// use genflow_runtime::Registry;
+///
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// let router = FlowServer::new(Registry::manual().build()?)
+///     .prefix("/api")
+///     .concurrency_limit(64)
+///     .auth(ApiKey::bearer("s3cret"))
+///     .into_router();
+/// # let _ = router; Ok(()) }
+/// ```
+pub struct FlowServer {
+    pub(crate) registry: Registry,
+    pub(crate) only: Option<Vec<String>>,
+    pub(crate) prefix: String,
+    pub(crate) body_limit: usize,
+    pub(crate) concurrency_limit: Option<usize>,
+    pub(crate) auth: Option<Arc<dyn AuthProvider>>,
+    pub(crate) flow_auth: HashMap<String, Arc<dyn AuthProvider>>,
+    pub(crate) dev_mode: bool,
+    pub(crate) default_timeout: Option<Duration>,
+    pub(crate) shutdown: Shutdown,
+}
+
+impl FlowServer {
+    /// Serves every flow of `registry` at `/<name>`, with a 1 MiB body limit, no concurrency
+    /// limit, no auth, and internal errors redacted.
+    pub fn new(registry: Registry) -> Self {
+        FlowServer {
+            registry,
+            only: None,
+            prefix: String::new(),
+            body_limit: DEFAULT_BODY_LIMIT,
+            concurrency_limit: None,
+            auth: None,
+            flow_auth: HashMap::new(),
+            dev_mode: false,
+            default_timeout: None,
+            shutdown: Shutdown::default(),
+        }
+    }
+
+    /// Serves only the named flows. Names the registry does not know are skipped with a
+    /// warning.
+    #[must_use]
+    pub fn only<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
+        self.only = Some(names.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Serves the flows, `/openapi.json`, `/healthz` and `/readyz` under `prefix` (such as
+    /// `/api`).
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into().trim_end_matches('/').to_owned();
+        if !self.prefix.is_empty() && !self.prefix.starts_with('/') {
+            self.prefix.insert(0, '/');
+        }
+        self
+    }
+
+    /// The largest request body accepted; larger ones answer 413.
+    #[must_use]
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+
+    /// Runs at most `max` flow requests at once (a stream counts until its last frame); the
+    /// others answer 503 `UNAVAILABLE` with `Retry-After` at once.
+    #[must_use]
+    pub fn concurrency_limit(mut self, max: usize) -> Self {
+        self.concurrency_limit = Some(max);
+        self
+    }
+
+    /// Checks every flow request with `provider`, unless the flow has its own.
+    #[must_use]
+    pub fn auth(mut self, provider: impl AuthProvider) -> Self {
+        self.auth = Some(Arc::new(provider));
+        self
+    }
+
+    /// Checks requests to the flow `name` with `provider` instead of the router-wide one.
+    #[must_use]
+    pub fn flow_auth(mut self, name: impl Into<String>, provider: impl AuthProvider) -> Self {
+        self.flow_auth.insert(name.into(), Arc::new(provider));
+        self
+    }
+
+    /// Dev mode shows internal error messages to callers; never enable it in production.
+    #[must_use]
+    pub fn dev_mode(mut self, on: bool) -> Self {
+        self.dev_mode = on;
+        self
+    }
+
+    /// A deadline for flows that have no `timeout` of their own: 504 `DEADLINE_EXCEEDED`.
+    #[must_use]
+    pub fn default_timeout(mut self, limit: Duration) -> Self {
+        self.default_timeout = Some(limit);
+        self
+    }
+
+    /// The handle that shuts this server down (what [`serve`](super::serve) triggers on
+    /// SIGTERM and Ctrl-C).
+    pub fn shutdown_handle(&self) -> Shutdown {
+        self.shutdown.clone()
+    }
+
+    /// The OpenAPI 3.1 document of the served flows.
+    pub fn openapi(&self) -> serde_json::Value {
+        openapi::document(self)
+    }
+
+    /// The router: `POST <prefix>/<flow>` for each served flow, plus `GET <prefix>/openapi.json`,
+    /// `<prefix>/healthz` and `<prefix>/readyz`.
+    pub fn into_router(self) -> Router {
+        for name in self.only.iter().flatten() {
+            if self.registry.flow(name).is_none() {
+                tracing::warn!(flow = %name, "not served: the registry has no flow of this name");
+            }
+        }
+        router::build(self)
+    }
+
+    /// The served flows, sorted by name.
+    pub(crate) fn flows(&self) -> Vec<&Arc<dyn DynAction>> {
+        let all = self.registry.actions_of(ActionKind::Flow);
+        let Some(only) = &self.only else {
+            return all;
+        };
+        all.into_iter()
+            .filter(|flow| only.iter().any(|name| name == flow.meta().name))
+            .collect()
+    }
+
+    /// The provider that checks requests to `flow`, if any.
+    pub(crate) fn provider_for(&self, flow: &str) -> Option<&Arc<dyn AuthProvider>> {
+        self.flow_auth.get(flow).or(self.auth.as_ref())
+    }
+
+    /// `path` under the prefix.
+    pub(crate) fn path(&self, path: &str) -> String {
+        format!("{}/{path}", self.prefix)
+    }
+}
+
+impl std::fmt::Debug for FlowServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FlowServer")
+            .field("registry", &self.registry)
+            .field("prefix", &self.prefix)
+            .field("body_limit", &self.body_limit)
+            .field("concurrency_limit", &self.concurrency_limit)
+            .field("dev_mode", &self.dev_mode)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,74 @@
+//! With telemetry installed, the trace headers are the run's real span, joined to the caller's
+//! `traceparent`.
+
+mod common;
+
+use common::start;
+use genflow_runtime::http::FlowServer;
+use genflow_runtime::prelude::*;
+use genflow_runtime::telemetry::{self, Telemetry};
+use reqwest::header::ACCEPT;
+
+/// Repeats its input.
+#[flow(stream = String)]
+async fn echo(ctx: &FlowContext<String>, input: String) -> Result<String, FlowError> {
+    ctx.send_chunk(input.clone()).await?;
+    Ok(input)
+}
+
+const PARENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_SPAN: &str = "00f067aa0ba902b7";
+
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trace_headers_name_the_runs_span() {
+    let _guard = Telemetry::new().init().expect("telemetry installs");
+    let registry = Registry::builder().build().expect("registry");
+    let running = start(FlowServer::new(registry)).await;
+    let http = reqwest::Client::new();
+
+    for accept in ["application/json", "text/event-stream"] {
+        let response = http
+            .post(running.url("/echo"))
+            .header(ACCEPT, accept)
+            .header("traceparent", format!("00-{PARENT_TRACE}-{PARENT_SPAN}-01"))
+            .json(&serde_json::json!({"data": "hi"}))
+            .send()
+            .await
+            .expect("send");
+        assert_eq!(response.status(), 200);
+        assert_eq!(
+            header(&response, "x-genkit-trace-id"),
+            PARENT_TRACE,
+            "{accept}"
+        );
+        let span = header(&response, "x-genkit-span-id");
+        assert_eq!(span.len(), 16, "{accept}");
+        assert_ne!(span, PARENT_SPAN, "the run is a child of the caller's span");
+        response.bytes().await.expect("body");
+    }
+
+    let fresh = http
+        .post(running.url("/echo"))
+        .json(&serde_json::json!({"data": "hi"}))
+        .send()
+        .await
+        .expect("send");
+    let trace_id = header(&fresh, "x-genkit-trace-id");
+    assert_ne!(trace_id, PARENT_TRACE);
+    fresh.bytes().await.expect("body");
+    let store = telemetry::store().expect("trace store");
+    assert!(
+        store.get(&trace_id).is_some(),
+        "the header names a trace the store recorded"
+    );
+    running.stop().await;
+}

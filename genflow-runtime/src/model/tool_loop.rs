@@ -22,6 +22,7 @@ use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
 use super::stream::GenerateChunk;
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
+use crate::telemetry::metrics;
 use crate::{DynAction, FlowContext, FlowError, Status};
 
 /// How many rounds of tool calls a generate may run by default.
@@ -235,6 +236,7 @@ impl Runner {
                 policy.run(|| model.generate(request.clone())).await
             }
         };
+        let started = std::time::Instant::now();
         let limit = self.options.timeout.or_else(|| self.models.call_timeout());
         let result = match limit {
             Some(limit) => tokio::time::timeout(limit, call)
@@ -248,10 +250,19 @@ impl Runner {
                 }),
             None => call.instrument(span.clone()).await,
         };
-        if let Ok(response) = &result {
-            span.record("gen_ai.usage.input_tokens", response.usage.input_tokens);
-            span.record("gen_ai.usage.output_tokens", response.usage.output_tokens);
-        }
+        let (status, usage) = match &result {
+            Ok(response) => (Status::Ok, response.usage),
+            Err(e) => (e.status(), Usage::default()),
+        };
+        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
+        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        metrics::record_generate(
+            &info.name,
+            status,
+            started.elapsed(),
+            usage.input_tokens,
+            usage.output_tokens,
+        );
         result
     }
 

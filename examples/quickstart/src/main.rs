@@ -16,10 +16,7 @@ use quickstart as _;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load()?;
     let _telemetry = config.telemetry().init()?;
-    let mut models = Models::from_env();
-    if let Some(model) = &config.model.default {
-        models = models.default_model(model);
-    }
+    let models = Models::from_config(&config.model);
     let registry = Registry::builder().state(models).build()?;
     let server = FlowServer::new(registry).configure(&config)?;
     let mut service = serve(server).bind(config.bind());

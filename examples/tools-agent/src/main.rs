@@ -10,10 +10,7 @@ use tools_agent as _;
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let config = Config::load()?;
     let _telemetry = config.telemetry().init()?;
-    let mut models = Models::from_env();
-    if let Some(model) = &config.model.default {
-        models = models.default_model(model);
-    }
+    let models = Models::from_config(&config.model);
     let registry = Registry::builder().state(models).build()?;
     let server = FlowServer::new(registry)
         .only(["planTrip"])

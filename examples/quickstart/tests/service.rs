@@ -84,3 +84,23 @@ async fn quickstart_answers_plain_and_streaming_then_stops_cleanly() {
 
     assert!(service.stop().success(), "exits 0 on SIGTERM");
 }
+
+#[test]
+fn a_bad_config_stops_start_up_naming_the_file_line_and_fix() {
+    let dir = std::env::temp_dir().join(format!("genflow-bad-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("genflow.toml");
+    std::fs::write(&file, "[server]\nbodylimit = 3\n").expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .env("GENFLOW_CONFIG", &file)
+        .env("PORT", "0")
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("genflow.toml"), "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(stderr.contains("unknown field `bodylimit`"), "{stderr}");
+    assert!(stderr.contains("body_limit"), "{stderr}");
+}

@@ -31,3 +31,35 @@ pub const DOCS: &[Doc] = &[
         text: "Errors carry a Genkit status such as INVALID_ARGUMENT or DEADLINE_EXCEEDED; invalid input is reported with the JSON path of every violation.",
     },
 ];
+
+/// The documents sharing the most query words with `query`, best first, at most `limit`.
+pub fn search(query: &str, limit: usize) -> Vec<crate::rag::Passage> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| w.len() > 3)
+        .map(|w| {
+            let w = w.to_lowercase();
+            // A crude stem, so "tools" finds "tool".
+            w.strip_suffix('s').map_or(w.clone(), str::to_owned)
+        })
+        .collect();
+    let mut hits: Vec<crate::rag::Passage> = DOCS
+        .iter()
+        .map(|doc| {
+            let text = doc.text.to_lowercase();
+            let mut score = words.iter().filter(|w| text.contains(w.as_str())).count();
+            if words.iter().any(|w| doc.id.starts_with(w.as_str())) {
+                score += 2;
+            }
+            crate::rag::Passage {
+                id: doc.id.to_owned(),
+                text: doc.text.to_owned(),
+                score,
+            }
+        })
+        .filter(|p| p.score > 0)
+        .collect();
+    hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    hits.truncate(limit);
+    hits
+}

@@ -19,7 +19,7 @@ use super::request::{input_of, wants_stream};
 use super::shutdown::Shutdown;
 use super::sse;
 use super::trace;
-use crate::telemetry::SpanIds;
+use crate::telemetry::{SpanIds, metrics};
 use crate::{ActionMeta, FlowError, Registry, RunOptions};
 
 /// What every flow route of one server shares.
@@ -68,12 +68,14 @@ impl FlowRoute {
 
     /// Answers one request, always with the trace headers.
     pub(crate) async fn handle(self: Arc<Self>, request: Request) -> Response {
+        let request_metrics = metrics::HttpRequest::start(self.name);
         let mut ids = None;
         let mut response = match self.respond(request, &mut ids).await {
             Ok(response) => response,
             Err(error) => error.render(self.shared.dev_mode),
         };
         trace::write(ids, response.headers_mut());
+        request_metrics.finish(response.status().as_u16());
         response
     }
 

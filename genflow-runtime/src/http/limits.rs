@@ -11,6 +11,7 @@ use tower::{BoxError, ServiceBuilder, ServiceExt, service_fn};
 
 use super::errors::HttpError;
 use crate::FlowError;
+use crate::telemetry::metrics;
 
 /// How long a shed caller is told to wait (`Retry-After`).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -53,10 +54,13 @@ impl Gate {
         // call stays pending forever, holding its permit.
         match Pin::new(&mut held).poll(&mut Context::from_waker(Waker::noop())) {
             Poll::Pending => Ok(Slot { _held: held }),
-            Poll::Ready(_) => Err(HttpError::from(FlowError::unavailable(
-                "the server is at its concurrency limit; retry later",
-            ))
-            .retry_after(RETRY_AFTER)),
+            Poll::Ready(_) => {
+                metrics::load_shed();
+                Err(HttpError::from(FlowError::unavailable(
+                    "the server is at its concurrency limit; retry later",
+                ))
+                .retry_after(RETRY_AFTER))
+            }
         }
     }
 }

@@ -13,6 +13,8 @@
 //! | over the concurrency limit | 503 `UNAVAILABLE` with `Retry-After` |
 //! | refused by the auth provider | 401 `UNAUTHENTICATED` / 403 `PERMISSION_DENIED` |
 //! | `GET /openapi.json`, `/healthz`, `/readyz` | the OpenAPI 3.1 document, liveness, readiness |
+//! | `GET /metrics` | Prometheus metrics (when [`Telemetry`](crate::telemetry::Telemetry) records them) |
+//! | `GET /api/traces`, `/api/traces/{id}` | the trace store (dev mode, or [`FlowServer::trace_api`]) |
 //!
 //! ```no_run
 //! use genflow_runtime::http::{FlowServer, serve};
@@ -31,6 +33,7 @@ mod handler;
 mod health;
 mod json;
 mod limits;
+mod observe;
 mod openapi;
 mod request;
 mod router;

@@ -14,7 +14,7 @@ use super::errors::{method_not_allowed, not_found};
 use super::handler::{FlowRoute, Shared};
 use super::limits::Gate;
 use super::server::FlowServer;
-use super::{health, json};
+use super::{health, json, observe};
 
 /// The router of `server`.
 pub(crate) fn build(server: FlowServer) -> Router {
@@ -43,14 +43,19 @@ pub(crate) fn build(server: FlowServer) -> Router {
     }
 
     let shutdown = server.shutdown.clone();
-    let builtins = [
+    let mut builtins = vec![
         (
             "openapi.json",
             get(move || async move { json::raw(StatusCode::OK, openapi) }),
         ),
         ("healthz", get(health::liveness)),
         ("readyz", get(move || health::readiness(shutdown.clone()))),
+        ("metrics", get(observe::metrics)),
     ];
+    if server.trace_api.unwrap_or(server.dev_mode) {
+        builtins.push(("api/traces", get(observe::list_traces)));
+        builtins.push(("api/traces/{id}", get(observe::get_trace)));
+    }
     for (path, endpoint) in builtins {
         if taken.contains(path) {
             tracing::warn!(path, "a flow of this name hides the built-in endpoint");

@@ -112,7 +112,7 @@ impl Serve {
             Bind::Env => listen(env_addr()?).await?,
         };
         if let Ok(addr) = listener.local_addr() {
-            tracing::info!(%addr, "serving flows");
+            banner(&self.server, addr);
         }
         let shutdown = self.server.shutdown_handle();
         let app = self.server.into_router();
@@ -215,4 +215,22 @@ async fn on_os_signal(shutdown: Shutdown) -> Infallible {
     tracing::info!("shutdown signal received");
     shutdown.shutdown();
     pending().await
+}
+
+/// Logs where everything is served: each flow, the OpenAPI document, health and metrics.
+fn banner(server: &FlowServer, addr: SocketAddr) {
+    let base = format!("http://{addr}");
+    tracing::info!("genflow serving on {base}");
+    for flow in server.flows() {
+        let meta = flow.meta();
+        let streaming = if meta.streaming { " (streaming)" } else { "" };
+        tracing::info!("  flow    POST {base}{}{streaming}", server.path(meta.name));
+    }
+    for (what, path) in [
+        ("openapi", "openapi.json"),
+        ("health ", "healthz"),
+        ("metrics", "metrics"),
+    ] {
+        tracing::info!("  {what} GET  {base}{}", server.path(path));
+    }
 }

@@ -6,9 +6,12 @@ use std::time::Duration;
 
 use axum::Router;
 
-use super::auth::AuthProvider;
+use axum::http::HeaderName;
+
+use super::auth::{ApiKey, AuthProvider};
 use super::shutdown::Shutdown;
 use super::{openapi, router};
+use crate::config::{Config, ConfigError};
 use crate::{ActionKind, DynAction, Registry};
 
 /// The default request body limit: 1 MiB.
@@ -39,6 +42,7 @@ pub struct FlowServer {
     pub(crate) flow_auth: HashMap<String, Arc<dyn AuthProvider>>,
     pub(crate) dev_mode: bool,
     pub(crate) default_timeout: Option<Duration>,
+    pub(crate) trace_api: Option<bool>,
     pub(crate) shutdown: Shutdown,
 }
 
@@ -56,6 +60,7 @@ impl FlowServer {
             flow_auth: HashMap::new(),
             dev_mode: false,
             default_timeout: None,
+            trace_api: None,
             shutdown: Shutdown::default(),
         }
     }
@@ -122,6 +127,47 @@ impl FlowServer {
         self
     }
 
+    /// Serves the trace read API (`GET /api/traces`, `/api/traces/{id}`), which shows flow
+    /// inputs and outputs: on in dev mode, off otherwise unless enabled here.
+    #[must_use]
+    pub fn trace_api(mut self, on: bool) -> Self {
+        self.trace_api = Some(on);
+        self
+    }
+
+    /// Applies the `[server]` and `[auth]` sections of a configuration. Builder calls made
+    /// afterwards take precedence. Fails when an `api_key_env` variable is unset or empty.
+    pub fn configure(mut self, config: &Config) -> Result<Self, ConfigError> {
+        let server = &config.server;
+        if let Some(flows) = &server.flows {
+            self = self.only(flows.clone());
+        }
+        if let Some(prefix) = &server.prefix {
+            self = self.prefix(prefix.clone());
+        }
+        if let Some(limit) = server.body_limit {
+            self = self.body_limit(limit.0);
+        }
+        if let Some(max) = server.concurrency_limit {
+            self = self.concurrency_limit(max);
+        }
+        if let Some(timeout) = server.timeout {
+            self = self.default_timeout(timeout.0);
+        }
+        if let Some(dev) = server.dev {
+            self = self.dev_mode(dev);
+        }
+        let auth = &config.auth;
+        if let Some(var) = &auth.api_key_env {
+            self = self.auth(api_key(var, auth.header.as_deref())?);
+        }
+        for (flow, settings) in &auth.flows {
+            let key = api_key(&settings.api_key_env, settings.header.as_deref())?;
+            self = self.flow_auth(flow.clone(), key);
+        }
+        Ok(self)
+    }
+
     /// The handle that shuts this server down (what [`serve`](super::serve) triggers on
     /// SIGTERM and Ctrl-C).
     pub fn shutdown_handle(&self) -> Shutdown {
@@ -175,5 +221,28 @@ impl std::fmt::Debug for FlowServer {
             .field("concurrency_limit", &self.concurrency_limit)
             .field("dev_mode", &self.dev_mode)
             .finish_non_exhaustive()
+    }
+}
+
+/// The API key held by the environment variable `var`, checked in `header` or as a bearer token.
+fn api_key(var: &str, header: Option<&str>) -> Result<ApiKey, ConfigError> {
+    let env_error = |message: String| ConfigError::Env {
+        var: var.to_owned(),
+        message,
+    };
+    let secret = std::env::var(var)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or_else(|| {
+            env_error(
+                "the configuration names this variable as an API key, but it is unset or empty"
+                    .to_owned(),
+            )
+        })?;
+    match header {
+        None => Ok(ApiKey::bearer(secret)),
+        Some(name) => HeaderName::try_from(name)
+            .map(|name| ApiKey::header(name, secret))
+            .map_err(|_| env_error(format!("`{name}` is not a valid header name"))),
     }
 }

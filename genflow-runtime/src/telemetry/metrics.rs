@@ -5,7 +5,7 @@
 //! Recording is a no-op until [`Telemetry`](super::Telemetry) installs the recorder.
 
 use std::sync::OnceLock;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -73,12 +73,40 @@ pub fn record_generate(
         .increment(output_tokens);
 }
 
-/// Adjusts the number of HTTP requests being served.
-pub fn in_flight(delta: f64) {
-    metrics::gauge!("genflow_http_in_flight_requests").increment(delta);
+/// One HTTP flow request being answered: counted in flight until it is finished (or dropped,
+/// when the client goes away), then counted by status code with its latency.
+pub(crate) struct HttpRequest {
+    flow: &'static str,
+    started: Instant,
+}
+
+impl HttpRequest {
+    /// Counts a request to `flow` as in flight.
+    pub(crate) fn start(flow: &'static str) -> Self {
+        metrics::gauge!("genflow_http_in_flight_requests").increment(1.0);
+        HttpRequest {
+            flow,
+            started: Instant::now(),
+        }
+    }
+
+    /// Records the response's status code.
+    pub(crate) fn finish(self, code: u16) {
+        let code = code.to_string();
+        metrics::counter!("genflow_http_requests_total", "flow" => self.flow, "code" => code.clone())
+            .increment(1);
+        metrics::histogram!("genflow_http_request_duration_seconds", "flow" => self.flow, "code" => code)
+            .record(self.started.elapsed().as_secs_f64());
+    }
+}
+
+impl Drop for HttpRequest {
+    fn drop(&mut self) {
+        metrics::gauge!("genflow_http_in_flight_requests").decrement(1.0);
+    }
 }
 
 /// Counts one request shed because the server was at its concurrency limit.
-pub fn load_shed() {
+pub(crate) fn load_shed() {
     metrics::counter!("genflow_http_load_shed_total").increment(1);
 }

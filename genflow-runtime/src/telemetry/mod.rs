@@ -145,7 +145,8 @@ impl Telemetry {
         let fmt = if self.json_logs {
             tracing_subscriber::fmt::layer().json().boxed()
         } else {
-            tracing_subscriber::fmt::layer().boxed()
+            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            tracing_subscriber::fmt::layer().with_ansi(ansi).boxed()
         };
         tracing_subscriber::registry()
             .with(fmt.with_filter(filter))

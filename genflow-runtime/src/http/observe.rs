@@ -1,0 +1,57 @@
+//! Observability endpoints: `GET /metrics` (Prometheus) and the trace read API
+//! (`GET /api/traces`, `GET /api/traces/{id}`) the developer UI is built on.
+
+use axum::extract::{Path, Query};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::errors::HttpError;
+use super::json;
+use crate::FlowError;
+use crate::telemetry::{self, metrics};
+
+/// The Prometheus text exposition format.
+const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// `GET /metrics`: every metric, or 404 when metrics are off.
+pub(crate) async fn metrics() -> Response {
+    match metrics::render() {
+        Some(text) => ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], text).into_response(),
+        None => HttpError::from(FlowError::not_found(
+            "metrics are off: enable them with Telemetry::metrics(true) or [telemetry] metrics = true",
+        ))
+        .render(false),
+    }
+}
+
+/// `?limit=N` of the trace list.
+#[derive(Deserialize)]
+pub(crate) struct ListQuery {
+    limit: Option<usize>,
+}
+
+/// `GET /api/traces`: the newest traces, newest first (default 50).
+pub(crate) async fn list_traces(Query(query): Query<ListQuery>) -> Response {
+    match telemetry::store() {
+        Some(store) => json::response(StatusCode::OK, &store.list(query.limit.unwrap_or(50))),
+        None => no_store(),
+    }
+}
+
+/// `GET /api/traces/{id}`: one trace with its span tree.
+pub(crate) async fn get_trace(Path(id): Path<String>) -> Response {
+    match telemetry::store().map(|store| store.get(&id)) {
+        Some(Some(trace)) => json::response(StatusCode::OK, &trace),
+        Some(None) => HttpError::from(FlowError::not_found(format!("no trace {id} in the store")))
+            .render(false),
+        None => no_store(),
+    }
+}
+
+fn no_store() -> Response {
+    HttpError::from(FlowError::not_found(
+        "the trace store is off: install telemetry with Telemetry::init and a trace_store size above 0",
+    ))
+    .render(false)
+}

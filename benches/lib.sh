@@ -133,21 +133,29 @@ start_fake() {
   wait_http "$FAKE_URL/models" "$FAKE_PID"
 }
 
-# start_service genflow|baseline FAKE_URL: starts the service under test on a free
-# port with the quickstart's OpenAI settings; sets SERVICE_URL and SERVICE_PID. Telemetry
-# and input validation are the quickstart's defaults (on).
+# start_service genflow|genflow-lean|baseline FAKE_URL: starts the service under test on a
+# free port with the quickstart's OpenAI settings; sets SERVICE_URL and SERVICE_PID.
+# `genflow` is the quickstart with its defaults (telemetry: logs, trace store, metrics and
+# recorded inputs/outputs; input validation); `genflow-lean` is the same binary with the
+# telemetry switches off (to show what they cost); `baseline` is benches/src/bin/baseline-rag.rs.
 start_service() {
   local which="$1" fake_url="$2" port bin
+  local extra=()
   free_port
   port="$FREE_PORT"
   case "$which" in
     genflow) bin="$QUICKSTART" ;;
+    genflow-lean)
+      bin="$QUICKSTART"
+      extra=(GENFLOW_TELEMETRY_TRACE_STORE=0 GENFLOW_TELEMETRY_METRICS=false
+        GENFLOW_TELEMETRY_RECORD_IO=false RUST_LOG=warn)
+      ;;
     baseline) bin="$BASELINE" ;;
     *) die "unknown service $which" ;;
   esac
   start "$WORK/$which-$port.log" env PORT="$port" HOST=127.0.0.1 \
     GENFLOW_MODEL=openai/gpt-4o-mini OPENAI_MODEL=gpt-4o-mini \
-    OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench \
+    OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench "${extra[@]}" \
     "${SERVER_PIN[@]}" "$bin"
   SERVICE_PID="$STARTED_PID"
   SERVICE_URL="http://127.0.0.1:$port"

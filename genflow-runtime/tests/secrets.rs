@@ -96,6 +96,23 @@ async fn keys_never_reach_spans_traces_or_metrics() {
         "the flow and its model call are recorded: {:?}",
         trace.tree
     );
+    let model = trace
+        .spans
+        .values()
+        .find(|s| s["attributes"]["genkit:metadata:subtype"] == "model")
+        .expect("a model span");
+    assert_eq!(model["displayName"], "openai/gpt-4o-mini");
+    assert_eq!(model["attributes"]["gen_ai.request.model"], "gpt-4o-mini");
+    assert_eq!(model["attributes"]["gen_ai.provider.name"], "openai");
+    // Values recorded after a span starts reach the exporter as text.
+    let number = |key: &str| model["attributes"][key].to_string().replace('"', "");
+    assert_eq!(number("gen_ai.usage.input_tokens"), "5");
+    assert_eq!(number("gen_ai.usage.output_tokens"), "1");
+    assert_eq!(model["attributes"]["genkit:state"], "success");
+    assert_eq!(
+        model["attributes"]["genkit:path"],
+        "/{greet,t:flow}/{openai/gpt-4o-mini,t:action,s:model}"
+    );
     let mut everything = serde_json::to_string(&trace).expect("json");
     for path in [
         "/api/traces",

@@ -22,7 +22,7 @@ use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
 use super::stream::GenerateChunk;
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
-use crate::telemetry::metrics;
+use crate::telemetry::{self, ActionSpan, metrics};
 use crate::{DynAction, FlowContext, FlowError, Status};
 
 /// How many rounds of tool calls a generate may run by default.
@@ -210,16 +210,9 @@ impl Runner {
         turn: u32,
     ) -> Result<GenerateResponse, FlowError> {
         let info = model.info();
-        let span = tracing::info_span!(
-            "genflow.model",
-            "genkit:name" = %info.name,
-            "genkit:type" = "action",
-            "genkit:metadata:subtype" = "model",
-            "gen_ai.provider.name" = %info.provider,
-            "genflow.model.local" = info.local,
-            "gen_ai.usage.input_tokens" = tracing::field::Empty,
-            "gen_ai.usage.output_tokens" = tracing::field::Empty,
-        );
+        let model_span = ActionSpan::model(&info.name, &info.provider, info.local);
+        model_span.record_input(&request);
+        let span = model_span.span.clone();
         if info.local {
             tracing::debug!(model = %info.name, "calling a local (offline) model");
         }
@@ -238,6 +231,7 @@ impl Runner {
         };
         let started = std::time::Instant::now();
         let limit = self.options.timeout.or_else(|| self.models.call_timeout());
+        let call = telemetry::path_scope(model_span.path.clone(), call);
         let result = match limit {
             Some(limit) => tokio::time::timeout(limit, call)
                 .instrument(span.clone())
@@ -254,8 +248,8 @@ impl Runner {
             Ok(response) => (Status::Ok, response.usage),
             Err(e) => (e.status(), Usage::default()),
         };
-        span.record("gen_ai.usage.input_tokens", usage.input_tokens);
-        span.record("gen_ai.usage.output_tokens", usage.output_tokens);
+        model_span.record_usage(usage.input_tokens, usage.output_tokens);
+        model_span.record_result(&result);
         metrics::record_generate(
             &info.name,
             status,

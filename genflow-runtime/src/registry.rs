@@ -203,6 +203,11 @@ impl RegistryBuilder {
         self
     }
 
+    /// Whether state of type `T` was provided.
+    pub fn has_state<T: Send + Sync + 'static>(&self) -> bool {
+        self.state.contains(std::any::TypeId::of::<T>())
+    }
+
     /// Checks names, state and schemas, and builds the registry. Schemas are generated here,
     /// at start-up, not on the first request.
     pub fn build(self) -> Result<Registry, RegistryError> {

@@ -1,64 +1,10 @@
 //! The quickstart as a newcomer runs it: a real process on a free loopback port, offline,
 //! called plain and streaming over HTTP, then stopped with SIGTERM.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::Duration;
+mod support;
 
 use serde_json::{Value, json};
-
-/// The running service and the base URL it printed.
-struct Service {
-    child: Child,
-    base: String,
-}
-
-impl Service {
-    fn start() -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_quickstart"))
-            .env("PORT", "0")
-            .env("RUST_LOG", "info")
-            .env_remove("GENFLOW_MODEL")
-            .env_remove("OPENAI_API_KEY")
-            .env_remove("GENFLOW_CONFIG")
-            .current_dir(std::env::temp_dir())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("the quickstart starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(at) = line.find("genflow serving on ") {
-                    let _ = tx.send(line[at + "genflow serving on ".len()..].trim().to_owned());
-                }
-            }
-        });
-        let base = rx
-            .recv_timeout(Duration::from_secs(60))
-            .expect("the quickstart prints where it listens");
-        Service { child, base }
-    }
-
-    fn stop(mut self) -> std::process::ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .expect("kill runs");
-        assert!(sent.success());
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                return status;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.child.kill();
-        panic!("the quickstart did not stop within 10 s of SIGTERM");
-    }
-}
+use support::Service;
 
 #[tokio::test]
 async fn quickstart_answers_plain_and_streaming_then_stops_cleanly() {
@@ -137,4 +83,24 @@ async fn quickstart_answers_plain_and_streaming_then_stops_cleanly() {
     );
 
     assert!(service.stop().success(), "exits 0 on SIGTERM");
+}
+
+#[test]
+fn a_bad_config_stops_start_up_naming_the_file_line_and_fix() {
+    let dir = std::env::temp_dir().join(format!("genflow-bad-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("genflow.toml");
+    std::fs::write(&file, "[server]\nbodylimit = 3\n").expect("write");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_quickstart"))
+        .env("GENFLOW_CONFIG", &file)
+        .env("PORT", "0")
+        .output()
+        .expect("runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("genflow.toml"), "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+    assert!(stderr.contains("unknown field `bodylimit`"), "{stderr}");
+    assert!(stderr.contains("body_limit"), "{stderr}");
 }

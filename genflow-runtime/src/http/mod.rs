@@ -39,6 +39,7 @@ mod request;
 mod router;
 mod serve;
 mod server;
+mod service;
 mod shutdown;
 mod sse;
 mod trace;
@@ -47,6 +48,7 @@ pub use auth::{ApiKey, ApiKeyAuth, AuthContext, AuthFn, AuthProvider, FnAuth, au
 pub use axum::http::request::Parts;
 pub use serve::{DEFAULT_ADDR, Serve, ServeError, serve};
 pub use server::{DEFAULT_BODY_LIMIT, FlowServer};
+pub use service::{ServiceError, run_service};
 pub use shutdown::Shutdown;
 
 use crate::Registry;

@@ -14,6 +14,7 @@ use super::middleware::Middleware;
 use super::providers::{Anthropic, GoogleAi, OpenAi};
 use super::retry::RetryPolicy;
 use crate::FlowError;
+use crate::config::{ModelConfig, ProviderConfig};
 
 /// The model used when neither code nor `GENFLOW_MODEL` names one: offline, no key.
 pub const OFFLINE_DEFAULT: &str = "local/test";
@@ -119,6 +120,44 @@ impl Models {
             Some(name) => models.default_model(&name),
             None => models,
         }
+    }
+
+    /// [`Models::from_env`] with the `[model]` section of `genflow.toml` on top: default model,
+    /// per-call timeout, retries and provider base URLs (keys still come from the environment).
+    pub fn from_config(config: &ModelConfig) -> Self {
+        Models::from_config_and_vars(config, &EnvVars::process())
+    }
+
+    /// [`Models::from_config`] reading `vars`.
+    pub fn from_config_and_vars(config: &ModelConfig, vars: &EnvVars) -> Self {
+        let url = |p: &Option<ProviderConfig>| p.as_ref().and_then(|p| p.base_url.clone());
+        let mut models = Models::from_vars(vars);
+        if let Some(url) = url(&config.openai) {
+            models = models.provider(OpenAi::from_env(vars).base_url(url));
+        }
+        if let Some(url) = url(&config.ollama) {
+            models = models.provider(OpenAi::ollama().base_url(url));
+        }
+        if let Some(url) = url(&config.anthropic) {
+            models = models.provider(Anthropic::from_env(vars).base_url(url));
+        }
+        if let Some(url) = url(&config.gemini) {
+            models = models.provider(GoogleAi::from_env(vars).base_url(url));
+        }
+        if let Some(name) = &config.default {
+            models = models.default_model(name);
+        }
+        if let Some(timeout) = config.timeout {
+            models = models.timeout(timeout.0);
+        }
+        if let Some(max_retries) = config.max_retries {
+            let policy = RetryPolicy {
+                max_retries,
+                ..models.retry_policy().clone()
+            };
+            models = models.retry(policy);
+        }
+        models
     }
 
     /// The catalog flows use when the application provided none: [`Models::from_env`], built
@@ -311,6 +350,19 @@ mod tests {
                 .resolve(Some("googleai/gemini-2.5-flash"))
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn the_model_section_of_the_config_applies() {
+        let config = crate::config::Config::parse(
+            "[model]\ndefault = \"ollama/llama3.2\"\ntimeout = \"20s\"\nmax_retries = 4\n\n[model.ollama]\nbase_url = \"http://127.0.0.1:9/v1\"\n",
+        )
+        .expect("parses");
+        let models = Models::from_config_and_vars(&config.model, &EnvVars::from_pairs([]));
+        assert_eq!(models.default_model_name(), "ollama/llama3.2");
+        assert_eq!(models.call_timeout(), Some(Duration::from_secs(20)));
+        assert_eq!(models.retry_policy().max_retries, 4);
+        assert!(models.resolve(None).is_ok());
     }
 
     #[test]

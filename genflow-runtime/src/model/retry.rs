@@ -26,13 +26,15 @@ pub struct ProviderError {
 }
 
 impl ProviderError {
-    /// The Genkit status of an HTTP status code.
+    /// The Genkit status of a provider's HTTP status code, as the flow's caller sees it.
+    ///
+    /// A provider refusing genflow's key (401, 403) or not knowing the model (404) is the
+    /// service's misconfiguration, not the caller's: those become `INTERNAL` (redacted on the
+    /// wire outside dev mode) rather than a 401/403/404 that would blame the caller.
     pub fn status_of(http_status: u16) -> Status {
         match http_status {
             400 | 413 | 422 => Status::InvalidArgument,
-            401 => Status::Unauthenticated,
-            403 => Status::PermissionDenied,
-            404 => Status::NotFound,
+            401 | 403 | 404 => Status::Internal,
             408 => Status::DeadlineExceeded,
             409 => Status::Aborted,
             429 => Status::ResourceExhausted,
@@ -188,8 +190,9 @@ mod tests {
     }
 
     #[test]
-    fn statuses_map_like_the_sdks() {
-        assert_eq!(provider(401, None).status(), Status::Unauthenticated);
+    fn statuses_map_to_what_the_caller_can_act_on() {
+        assert_eq!(provider(401, None).status(), Status::Internal);
+        assert_eq!(provider(404, None).status(), Status::Internal);
         assert_eq!(provider(429, None).status(), Status::ResourceExhausted);
         assert_eq!(provider(503, None).status(), Status::Unavailable);
         assert_eq!(provider(529, None).status(), Status::Unavailable);

@@ -22,6 +22,7 @@ use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
 use super::stream::GenerateChunk;
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
+use crate::telemetry::{self, ActionSpan, metrics};
 use crate::{DynAction, FlowContext, FlowError, Status};
 
 /// How many rounds of tool calls a generate may run by default.
@@ -209,16 +210,9 @@ impl Runner {
         turn: u32,
     ) -> Result<GenerateResponse, FlowError> {
         let info = model.info();
-        let span = tracing::info_span!(
-            "genflow.model",
-            "genkit:name" = %info.name,
-            "genkit:type" = "action",
-            "genkit:metadata:subtype" = "model",
-            "gen_ai.provider.name" = %info.provider,
-            "genflow.model.local" = info.local,
-            "gen_ai.usage.input_tokens" = tracing::field::Empty,
-            "gen_ai.usage.output_tokens" = tracing::field::Empty,
-        );
+        let model_span = ActionSpan::model(&info.name, &info.provider, info.local);
+        model_span.record_input(&request);
+        let span = model_span.span.clone();
         if info.local {
             tracing::debug!(model = %info.name, "calling a local (offline) model");
         }
@@ -235,7 +229,9 @@ impl Runner {
                 policy.run(|| model.generate(request.clone())).await
             }
         };
+        let started = std::time::Instant::now();
         let limit = self.options.timeout.or_else(|| self.models.call_timeout());
+        let call = telemetry::path_scope(model_span.path.clone(), call);
         let result = match limit {
             Some(limit) => tokio::time::timeout(limit, call)
                 .instrument(span.clone())
@@ -248,10 +244,19 @@ impl Runner {
                 }),
             None => call.instrument(span.clone()).await,
         };
-        if let Ok(response) = &result {
-            span.record("gen_ai.usage.input_tokens", response.usage.input_tokens);
-            span.record("gen_ai.usage.output_tokens", response.usage.output_tokens);
-        }
+        let (status, usage) = match &result {
+            Ok(response) => (Status::Ok, response.usage),
+            Err(e) => (e.status(), Usage::default()),
+        };
+        model_span.record_usage(usage.input_tokens, usage.output_tokens);
+        model_span.record_result(&result);
+        metrics::record_generate(
+            &info.name,
+            status,
+            started.elapsed(),
+            usage.input_tokens,
+            usage.output_tokens,
+        );
         result
     }
 

@@ -14,7 +14,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use super::{TraceParent, path};
-use crate::{ActionMeta, FlowError};
+use crate::{ActionKind, ActionMeta, FlowError};
 
 /// Largest `genkit:input` / `genkit:output` attribute, in bytes.
 static IO_LIMIT: AtomicUsize = AtomicUsize::new(16 * 1024);
@@ -62,6 +62,44 @@ impl ActionSpan {
             path,
             record_io: !meta.redact && IO_ENABLED.load(Ordering::Relaxed),
         }
+    }
+
+    /// Opens the span of one call of the model `name` (`provider/model`), with Genkit's
+    /// attributes and the OpenTelemetry GenAI conventions (`gen_ai.*`).
+    pub(crate) fn model(name: &str, provider: &str, local: bool) -> ActionSpan {
+        let path = path::child(&path::action_segment(ActionKind::Model, name));
+        let model = name.split_once('/').map_or(name, |(_, model)| model);
+        let span = tracing::info_span!(
+            "genflow.model",
+            "otel.name" = name,
+            "genkit:type" = "action",
+            "genkit:metadata:subtype" = "model",
+            "genkit:name" = name,
+            "genkit:path" = &*path,
+            "genkit:input" = Empty,
+            "genkit:output" = Empty,
+            "genkit:state" = Empty,
+            "gen_ai.operation.name" = "chat",
+            "gen_ai.provider.name" = provider,
+            "gen_ai.request.model" = model,
+            "genflow.model.local" = local,
+            "gen_ai.usage.input_tokens" = Empty,
+            "gen_ai.usage.output_tokens" = Empty,
+            "otel.status_code" = Empty,
+            "otel.status_description" = Empty,
+        );
+        ActionSpan {
+            span,
+            path,
+            record_io: IO_ENABLED.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Records a model call's token counts.
+    pub(crate) fn record_usage(&self, input_tokens: u64, output_tokens: u64) {
+        self.span.record("gen_ai.usage.input_tokens", input_tokens);
+        self.span
+            .record("gen_ai.usage.output_tokens", output_tokens);
     }
 
     /// Records the input, capped in size, unless the action or the configuration redacts it.

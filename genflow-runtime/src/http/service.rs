@@ -1,0 +1,77 @@
+//! [`run_service`]: the whole `main` of a genflow service in one call.
+
+use crate::config::{Config, ConfigError};
+use crate::telemetry::TelemetryError;
+use crate::{RegistryBuilder, RegistryError};
+
+use super::{FlowServer, ServeError, serve};
+
+/// Why a service could not start, or stopped with an error. Its `Debug` is its message, so that
+/// `main` returning it prints `Error: <what went wrong>`.
+#[derive(thiserror::Error)]
+#[non_exhaustive]
+pub enum ServiceError {
+    /// `genflow.toml` or a `GENFLOW_*` variable is invalid.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// Telemetry could not be installed.
+    #[error(transparent)]
+    Telemetry(#[from] TelemetryError),
+    /// The registry's checks failed (duplicate names, missing state, ...).
+    #[error(transparent)]
+    Registry(#[from] RegistryError),
+    /// The server could not bind or failed while serving.
+    #[error(transparent)]
+    Serve(#[from] ServeError),
+}
+
+impl std::fmt::Debug for ServiceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
+}
+
+/// Runs a service until SIGTERM or Ctrl-C: loads the configuration (`genflow.toml`,
+/// `GENFLOW_*`, `PORT`), installs telemetry from it, provides the model catalog of its
+/// `[model]` section as state (unless `registry` already holds one), builds `registry`, applies
+/// the `[server]` and `[auth]` sections, lets `customize` have the last word, and serves.
+///
+/// ```no_run
+/// use genflow_runtime::http::run_service;
+/// use genflow_runtime::Registry;
+///
+/// #[tokio::main]
+/// async fn main() -> Result<(), genflow_runtime::http::ServiceError> {
+///     run_service(Registry::builder(), |server| server).await
+/// }
+/// ```
+pub async fn run_service(
+    registry: RegistryBuilder,
+    customize: impl FnOnce(FlowServer) -> FlowServer,
+) -> Result<(), ServiceError> {
+    let config = Config::load()?;
+    let _telemetry = config.telemetry().init()?;
+    let registry = with_models(registry, &config).build()?;
+    let server = customize(FlowServer::new(registry).configure(&config)?);
+    let mut service = serve(server).bind(config.bind());
+    if let Some(grace) = config.server.shutdown_grace {
+        service = service.grace(grace.0);
+    }
+    service.run().await?;
+    Ok(())
+}
+
+#[cfg(feature = "models")]
+fn with_models(registry: RegistryBuilder, config: &Config) -> RegistryBuilder {
+    use crate::model::Models;
+    if registry.has_state::<Models>() {
+        registry
+    } else {
+        registry.state(Models::from_config(&config.model))
+    }
+}
+
+#[cfg(not(feature = "models"))]
+fn with_models(registry: RegistryBuilder, _config: &Config) -> RegistryBuilder {
+    registry
+}

@@ -138,6 +138,9 @@ start_fake() {
 # `genflow` is the quickstart with its defaults (telemetry: logs, trace store, metrics and
 # recorded inputs/outputs; input validation); `genflow-lean` is the same binary with the
 # telemetry switches off (to show what they cost); `baseline` is benches/src/bin/baseline-rag.rs.
+# A non-empty SERVICE_WRAP array runs the service under that command (SERVICE_PID is then the
+# wrapper's child, the service itself; WRAPPER_PID the wrapper).
+SERVICE_WRAP=()
 start_service() {
   local which="$1" fake_url="$2" port bin
   local extra=()
@@ -153,11 +156,23 @@ start_service() {
     baseline) bin="$BASELINE" ;;
     *) die "unknown service $which" ;;
   esac
-  start "$WORK/$which-$port.log" env PORT="$port" HOST=127.0.0.1 \
+  start "$WORK/$which-$port.log" "${SERVICE_WRAP[@]}" env PORT="$port" HOST=127.0.0.1 \
     GENFLOW_MODEL=openai/gpt-4o-mini OPENAI_MODEL=gpt-4o-mini \
     OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench "${extra[@]}" \
     "${SERVER_PIN[@]}" "$bin"
   SERVICE_PID="$STARTED_PID"
+  WRAPPER_PID="$STARTED_PID"
+  if [ "${#SERVICE_WRAP[@]}" -gt 0 ]; then
+    # The wrapper (such as /usr/bin/time) forks the service: find its child.
+    local child="" i
+    for i in $(seq 1 500); do
+      child="$(ps -o pid= --ppid "$STARTED_PID" | tr -d ' ' | head -n1)"
+      [ -n "$child" ] && break
+      sleep 0.01
+    done
+    [ -n "$child" ] || die "no child of $STARTED_PID (${SERVICE_WRAP[0]})"
+    SERVICE_PID="$child"
+  fi
   SERVICE_URL="http://127.0.0.1:$port"
   wait_http "$SERVICE_URL/healthz" "$SERVICE_PID"
 }

@@ -11,7 +11,8 @@
 # target/release binaries instead of the static ones, BIN_DIR and BUILD=0 to use prebuilt
 # binaries, PIN=0, SERVER_CPU, CLIENT_CPU and LOADGEN as for benches/load.sh.
 #
-# Method, with public tools only (bash, curl, /proc, stat, taskset; a load generator):
+# Method, with public tools only (bash, curl, /proc, stat, ps, taskset, /usr/bin/time; a
+# load generator):
 # - cold start: the time from just before fork+exec to the first 200 answer of
 #   POST /ragQuery, polled from bash itself (connect with /dev/tcp and write the request, so
 #   no process is spawned per attempt); the first request includes each service's lazy
@@ -19,7 +20,8 @@
 # - idle RSS: VmRSS from /proc/PID/status one second after that first answer, and its
 #   anonymous part (RssAnon): most of the rest is the executable's own pages, shared by every
 #   process running the same file.
-# - RSS under load: the largest VmRSS sampled every 100 ms during LOAD_SECONDS of load.
+# - RSS under load: the largest VmRSS sampled every 100 ms during LOAD_SECONDS of load, and
+#   the peak over the process's life from `/usr/bin/time -v` (which the service runs under).
 # - binary size: stat of the binaries as built (symbols stripped by the release profile).
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
@@ -106,10 +108,17 @@ cold_start() {
   stop "$pid"
 }
 
-# under_load NAME FAKE_URL: sets LOAD_MAX_KIB, the largest VmRSS sampled under load.
+# under_load NAME FAKE_URL: sets LOAD_MAX_KIB, the largest VmRSS sampled under load, and
+# LOAD_TIME_KIB, the peak RSS over the process's life as /usr/bin/time -v reports it ("" when
+# /usr/bin/time is missing).
 under_load() {
-  local which="$1" fake_url="$2" max=0 rss i
+  local which="$1" fake_url="$2" max=0 rss i timed="$WORK/time-$1.txt"
+  LOAD_TIME_KIB=""
+  if [ -x /usr/bin/time ]; then
+    SERVICE_WRAP=(/usr/bin/time -v -o "$timed")
+  fi
   start_service "$which" "$fake_url"
+  SERVICE_WRAP=()
   post "$SERVICE_URL/ragQuery" >/dev/null
   loadgen "$LOAD_CONCURRENCY" "$LOAD_SECONDS" "$SERVICE_URL/ragQuery" &
   local gen=$!
@@ -123,6 +132,10 @@ under_load() {
   wait "$gen" || die "the load generator failed"
   LOAD_MAX_KIB="$max"
   stop "$SERVICE_PID"
+  if [ "$WRAPPER_PID" != "$SERVICE_PID" ]; then
+    wait "$WRAPPER_PID" 2>/dev/null || true
+    LOAD_TIME_KIB="$(awk -F': ' '/Maximum resident set size/ { print $2 }' "$timed" 2>/dev/null || true)"
+  fi
 }
 
 mib() {
@@ -150,11 +163,12 @@ for run in $(seq 1 "$RUNS"); do
   done
 done
 
-declare -A LOAD_RSS
+declare -A LOAD_RSS LOAD_PEAK
 for which in baseline genflow; do
   echo "RSS under load: $which, c=$LOAD_CONCURRENCY, ${LOAD_SECONDS}s, fake latency 20 ms" >&2
   under_load "$which" "$fake20"
   LOAD_RSS[$which]="$LOAD_MAX_KIB"
+  LOAD_PEAK[$which]="$LOAD_TIME_KIB"
 done
 
 # shellcheck disable=SC2086
@@ -196,6 +210,11 @@ printf '| of which anonymous memory (RssAnon; the rest is the executable'"'"'s p
 printf '| RSS under load (max sampled, c=%s, 20 ms model) | %s MiB | %s MiB | %s | | |\n' \
   "$LOAD_CONCURRENCY" "$(mib "${LOAD_RSS[baseline]}")" "$(mib "${LOAD_RSS[genflow]}")" \
   "$(ratio "${LOAD_RSS[genflow]}" "${LOAD_RSS[baseline]}")"
+if [ -n "${LOAD_PEAK[baseline]}" ] && [ -n "${LOAD_PEAK[genflow]}" ]; then
+  printf '| peak RSS over the run (/usr/bin/time -v, maximum resident set size) | %s MiB | %s MiB | %s | | |\n' \
+    "$(mib "${LOAD_PEAK[baseline]}")" "$(mib "${LOAD_PEAK[genflow]}")" \
+    "$(ratio "${LOAD_PEAK[genflow]}" "${LOAD_PEAK[baseline]}")"
+fi
 size_target=""
 size_met=""
 if [ "$LINKING" = static ]; then

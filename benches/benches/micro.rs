@@ -8,18 +8,24 @@
 //! - `http`: one request through the in-process router (no sockets): a hand-written axum
 //!   handler, genflow's router answering JSON, and genflow's router answering server-sent
 //!   events (so SSE frame encoding is included).
+//! - `telemetry`: `Registry::run` and the JSON router again, once telemetry is installed with
+//!   the quickstart's defaults (logs at `info`, trace store, metrics, recorded inputs and
+//!   outputs). The groups above run without a subscriber, so their spans cost nothing; this
+//!   one runs last because the subscriber is process-wide.
 //!
 //! `cargo bench -p genflow-bench --bench micro` (a few seconds per group). The docs report
 //! ratios, not absolute times: compare within one run.
 
 use std::hint::black_box;
+use std::sync::LazyLock;
 use std::time::Duration;
 
-use axum::body::{Body, to_bytes};
+use axum::body::{Body, Bytes, to_bytes};
 use axum::http::{Request, header};
 use axum::routing::post;
 use criterion::{Criterion, criterion_main};
 use genflow_runtime::prelude::*;
+use genflow_runtime::telemetry::Telemetry;
 use genflow_runtime::{ActionSchemas, decode, http};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -172,6 +178,47 @@ fn http(c: &mut Criterion) {
     group.finish();
 }
 
+fn telemetry(c: &mut Criterion) {
+    let _guard = Telemetry::new().init().expect("telemetry");
+    let rt = runtime();
+    let registry = Registry::builder().build().expect("registry");
+    let genflow = http::router(Registry::builder().build().expect("registry"));
+    let mut group = c.benchmark_group("telemetry");
+    group.bench_function("registry_run_json", |b| {
+        b.to_async(&rt)
+            .iter(|| async { black_box(registry.run("echo", black_box(input_json())).await) })
+    });
+    group.bench_function("genflow_router_json", |b| {
+        b.to_async(&rt)
+            .iter(|| send(&genflow, request("/echo", "application/json")))
+    });
+    group.finish();
+}
+
+/// The `{"data": ...}` envelope of [`input_json`], serialized once.
+static BODY: LazyLock<Bytes> =
+    LazyLock::new(|| Bytes::from(json!({"data": input_json()}).to_string()));
+
+/// `POST path` with [`BODY`].
+fn request(path: &str, accept: &str) -> Request<Body> {
+    Request::post(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::ACCEPT, accept)
+        .body(Body::from(BODY.clone()))
+        .expect("request")
+}
+
+/// Sends `request` through `router` and reads the whole answer.
+async fn send(router: &axum::Router, request: Request<Body>) -> Bytes {
+    let response = router.clone().oneshot(request).await.expect("infallible");
+    assert!(response.status().is_success(), "{}", response.status());
+    black_box(
+        to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("body"),
+    )
+}
+
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -185,6 +232,7 @@ fn benches() {
     flow_call(&mut c);
     input(&mut c);
     http(&mut c);
+    telemetry(&mut c);
 }
 
 criterion_main!(benches);

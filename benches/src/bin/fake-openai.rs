@@ -98,32 +98,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         args.latency.as_millis()
     );
     axum::serve(listener, app)
-        .with_graceful_shutdown(terminated())
+        .with_graceful_shutdown(genflow_bench::terminated())
         .await?;
     Ok(())
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-async fn terminated() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }
 
 async fn models() -> Response {

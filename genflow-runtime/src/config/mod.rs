@@ -211,18 +211,28 @@ impl Config {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3400)))
     }
 
-    /// The telemetry settings this configuration asks for.
+    /// The telemetry settings this configuration asks for: [`Telemetry::new`]'s defaults with
+    /// every key the file or environment set applied on top.
+    ///
+    /// [`Telemetry::new`]: crate::telemetry::Telemetry::new
     pub fn telemetry(&self) -> crate::telemetry::Telemetry {
         let t = &self.telemetry;
-        let defaults = crate::telemetry::Telemetry::new();
-        let mut telemetry = defaults
-            .metrics(t.metrics.unwrap_or(true))
-            .json_logs(t.json_logs.unwrap_or(false))
-            .record_io(
-                t.record_io.unwrap_or(true),
-                t.io_limit.map_or(16 * 1024, |b| b.0),
-            )
-            .trace_store(t.trace_store.unwrap_or(1_000));
+        let mut telemetry = crate::telemetry::Telemetry::new();
+        if let Some(on) = t.metrics {
+            telemetry = telemetry.metrics(on);
+        }
+        if let Some(on) = t.json_logs {
+            telemetry = telemetry.json_logs(on);
+        }
+        if let Some(on) = t.record_io {
+            telemetry = telemetry.record_io(on);
+        }
+        if let Some(limit) = t.io_limit {
+            telemetry = telemetry.io_limit(limit.0);
+        }
+        if let Some(traces) = t.trace_store {
+            telemetry = telemetry.trace_store(traces);
+        }
         if let Some(endpoint) = &t.otlp_endpoint {
             telemetry = telemetry.otlp_endpoint(endpoint.clone());
         }

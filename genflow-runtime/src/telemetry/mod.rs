@@ -100,11 +100,17 @@ impl Telemetry {
         self
     }
 
-    /// Whether spans carry `genkit:input` / `genkit:output`, and their size cap in bytes.
+    /// Whether spans carry `genkit:input` / `genkit:output`.
     #[must_use]
-    pub fn record_io(mut self, on: bool, limit: usize) -> Self {
+    pub fn record_io(mut self, on: bool) -> Self {
         self.record_io = on;
-        self.io_limit = limit;
+        self
+    }
+
+    /// The size cap of recorded inputs and outputs, in bytes.
+    #[must_use]
+    pub fn io_limit(mut self, bytes: usize) -> Self {
+        self.io_limit = bytes;
         self
     }
 

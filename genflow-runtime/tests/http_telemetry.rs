@@ -56,8 +56,26 @@ async fn trace_headers_name_the_runs_span() {
         response.bytes().await.expect("body");
     }
 
-    let fresh = http
+    // The default store records only while something serves the trace API.
+    let unread = http
         .post(running.url("/echo"))
+        .json(&serde_json::json!({"data": "hi"}))
+        .send()
+        .await
+        .expect("send");
+    let unread_id = header(&unread, "x-genkit-trace-id");
+    unread.bytes().await.expect("body");
+    let store = telemetry::store().expect("trace store");
+    assert!(!store.is_recording());
+    assert!(
+        store.get(&unread_id).is_none(),
+        "nobody reads the store yet"
+    );
+
+    let registry = Registry::builder().build().expect("registry");
+    let with_api = start(FlowServer::new(registry).trace_api(true)).await;
+    let fresh = http
+        .post(with_api.url("/echo"))
         .json(&serde_json::json!({"data": "hi"}))
         .send()
         .await
@@ -65,10 +83,22 @@ async fn trace_headers_name_the_runs_span() {
     let trace_id = header(&fresh, "x-genkit-trace-id");
     assert_ne!(trace_id, PARENT_TRACE);
     fresh.bytes().await.expect("body");
-    let store = telemetry::store().expect("trace store");
     assert!(
-        store.get(&trace_id).is_some(),
+        store.is_recording(),
+        "serving the trace API turns recording on"
+    );
+    let trace: serde_json::Value = http
+        .get(with_api.url(&format!("/api/traces/{trace_id}")))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(
+        trace["traceId"], trace_id,
         "the header names a trace the store recorded"
     );
+    with_api.stop().await;
     running.stop().await;
 }

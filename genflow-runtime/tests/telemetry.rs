@@ -55,7 +55,11 @@ fn attr<'a>(trace: &'a TraceData, span_name: &str, key: &str) -> Option<&'a Valu
 
 #[tokio::test(flavor = "current_thread")]
 async fn traces_metrics_and_parents() {
-    let _guard = Telemetry::new().init().expect("telemetry installs");
+    // An explicit size records from the start, with or without a trace API.
+    let _guard = Telemetry::new()
+        .trace_store(100)
+        .init()
+        .expect("telemetry installs");
     let store = telemetry::store().expect("trace store");
     let registry = Registry::builder().build().expect("registry");
 

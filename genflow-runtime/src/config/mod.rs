@@ -150,7 +150,9 @@ pub struct TelemetryConfig {
     pub otlp_endpoint: Option<String>,
     /// Prometheus metrics at `GET /metrics` (default on).
     pub metrics: Option<bool>,
-    /// Traces kept in memory for the trace API and developer UI (default 1000; 0 turns off).
+    /// Traces kept in memory for the trace API and developer UI. Unset: 1000, recorded only
+    /// while the trace API is served (dev mode or `trace_api`); set: recorded from the start;
+    /// 0 turns the store off.
     pub trace_store: Option<usize>,
     /// JSON log lines instead of text.
     pub json_logs: Option<bool>,

@@ -53,6 +53,9 @@ pub(crate) fn build(server: FlowServer) -> Router {
         ("metrics", get(observe::metrics)),
     ];
     if server.trace_api.unwrap_or(server.dev_mode) {
+        if let Some(store) = crate::telemetry::store() {
+            store.set_recording(true);
+        }
         builtins.push(("api/traces", get(observe::list_traces)));
         builtins.push(("api/traces/{id}", get(observe::get_trace)));
     }

@@ -12,12 +12,15 @@ mod span;
 mod store;
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use opentelemetry::trace::{
     SpanContext, TraceContextExt, TraceFlags, TraceState, TracerProvider as _,
 };
 use opentelemetry_sdk::trace::SdkTracerProvider;
+use tracing::{Level, Metadata};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
+use tracing_subscriber::filter::{FilterExt, filter_fn};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -29,6 +32,13 @@ pub(crate) use path::scope as path_scope;
 pub(crate) use span::{ActionSpan, record_step, step_span};
 
 static STORE: OnceLock<TraceStore> = OnceLock::new();
+/// Whether [`Telemetry::init`] ran, so that genflow knows every consumer of its spans.
+static INSTALLED: AtomicBool = AtomicBool::new(false);
+/// Whether spans are exported over OTLP.
+static EXPORTING: AtomicBool = AtomicBool::new(false);
+
+/// The traces the default store keeps once it records.
+const DEFAULT_TRACE_STORE: usize = 1_000;
 
 /// Why telemetry could not start.
 #[derive(Debug, thiserror::Error)]
@@ -48,7 +58,8 @@ pub enum TelemetryError {
 /// Telemetry settings; [`Telemetry::init`] installs them process-wide.
 #[derive(Clone, Debug)]
 pub struct Telemetry {
-    trace_store: usize,
+    /// `None`: the default store, recording only while the trace API is served.
+    trace_store: Option<usize>,
     metrics: bool,
     json_logs: bool,
     record_io: bool,
@@ -60,7 +71,7 @@ pub struct Telemetry {
 impl Default for Telemetry {
     fn default() -> Self {
         Telemetry {
-            trace_store: 1_000,
+            trace_store: None,
             metrics: true,
             json_logs: false,
             record_io: true,
@@ -72,17 +83,20 @@ impl Default for Telemetry {
 }
 
 impl Telemetry {
-    /// The defaults: 1 000 traces kept, metrics on, plain-text logs, inputs and outputs recorded
-    /// up to 16 KiB, no OTLP export (unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set and the `otlp`
-    /// feature is on), log filter from `RUST_LOG` or `info`.
+    /// The defaults: a trace store of 1 000 traces that records while the server serves the
+    /// trace API (dev mode or `FlowServer::trace_api`), metrics on, plain-text logs, inputs
+    /// and outputs recorded up to 16 KiB where a trace store or exporter keeps them, no OTLP
+    /// export (unless `OTEL_EXPORTER_OTLP_ENDPOINT` is set and the `otlp` feature is on), log
+    /// filter from `RUST_LOG` or `info`.
     pub fn new() -> Self {
         Telemetry::default()
     }
 
-    /// How many traces the in-process store keeps (0 disables it).
+    /// How many traces the in-process store keeps, recording from the start whether or not
+    /// the trace API is served (0 disables the store).
     #[must_use]
     pub fn trace_store(mut self, traces: usize) -> Self {
-        self.trace_store = traces;
+        self.trace_store = Some(traces);
         self
     }
 
@@ -100,7 +114,8 @@ impl Telemetry {
         self
     }
 
-    /// Whether spans carry `genkit:input` / `genkit:output`.
+    /// Whether spans carry `genkit:input` / `genkit:output` (when a recording trace store or an
+    /// OTLP exporter keeps them; serializing them for nobody is skipped).
     #[must_use]
     pub fn record_io(mut self, on: bool) -> Self {
         self.record_io = on;
@@ -131,19 +146,26 @@ impl Telemetry {
 
     /// Installs the global `tracing` subscriber (logs, OpenTelemetry bridge, trace store, OTLP)
     /// and the metrics recorder. Keep the guard alive: dropping it flushes and stops export.
+    ///
+    /// Logs show events (at the `RUST_LOG` level); spans go to the OpenTelemetry bridge only
+    /// (at `info` and above), so they cost no log formatting, and the debug events of
+    /// dependencies never reach the bridge.
     pub fn init(self) -> Result<TelemetryGuard, TelemetryError> {
         span::configure_io(self.record_io, self.io_limit);
         if self.metrics {
             metrics::install().map_err(TelemetryError::Metrics)?;
         }
         let mut provider = SdkTracerProvider::builder();
-        if self.trace_store > 0 {
-            let store = STORE
-                .get_or_init(|| TraceStore::new(self.trace_store))
-                .clone();
+        let (capacity, recording) = match self.trace_store {
+            None => (DEFAULT_TRACE_STORE, false),
+            Some(traces) => (traces, true),
+        };
+        if capacity > 0 {
+            let store = STORE.get_or_init(|| TraceStore::new(capacity)).clone();
+            store.set_recording(recording);
             provider = provider.with_span_processor(store);
         }
-        provider = otlp::add_exporter(provider, self.otlp_endpoint.as_deref())?;
+        let (provider, exporting) = otlp::add_exporter(provider, self.otlp_endpoint.as_deref())?;
         let provider = provider.build();
         let tracer = provider.tracer("genflow");
         let filter =
@@ -155,19 +177,41 @@ impl Telemetry {
             tracing_subscriber::fmt::layer().with_ansi(ansi).boxed()
         };
         tracing_subscriber::registry()
-            .with(fmt.with_filter(filter))
+            .with(fmt.with_filter(filter.and(filter_fn(|meta| meta.is_event()))))
             .with(
                 tracing_opentelemetry::layer()
                     .with_tracer(tracer)
                     .with_location(false)
                     .with_threads(false)
                     .with_target(false)
-                    .with_tracked_inactivity(false),
+                    .with_tracked_inactivity(false)
+                    .with_filter(filter_fn(|meta| exported(meta))),
             )
             .try_init()
             .map_err(|e| TelemetryError::SubscriberInstalled(e.to_string()))?;
+        EXPORTING.store(exporting, Ordering::Relaxed);
+        INSTALLED.store(true, Ordering::Relaxed);
         Ok(TelemetryGuard { provider })
     }
+}
+
+/// What the OpenTelemetry bridge sees: spans at `info` and above, events at `warn` and above.
+/// A metadata-only filter, so `tracing` caches the decision per callsite.
+fn exported(meta: &Metadata<'_>) -> bool {
+    let floor = if meta.is_span() {
+        Level::INFO
+    } else {
+        Level::WARN
+    };
+    *meta.level() <= floor
+}
+
+/// Whether anything keeps finished spans: a recording trace store, an OTLP exporter, or (when
+/// [`Telemetry::init`] did not run) whatever subscriber the application installed.
+pub(crate) fn spans_kept() -> bool {
+    !INSTALLED.load(Ordering::Relaxed)
+        || EXPORTING.load(Ordering::Relaxed)
+        || store().is_some_and(TraceStore::is_recording)
 }
 
 /// Keeps telemetry running; flushes exporters when dropped.
@@ -224,11 +268,12 @@ mod otlp {
     use super::TelemetryError;
 
     /// Adds a batching OTLP/HTTP exporter when an endpoint is configured in code or through the
-    /// standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` variables.
+    /// standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` variables;
+    /// says whether it did.
     pub(super) fn add_exporter(
         provider: TracerProviderBuilder,
         endpoint: Option<&str>,
-    ) -> Result<TracerProviderBuilder, TelemetryError> {
+    ) -> Result<(TracerProviderBuilder, bool), TelemetryError> {
         let from_env = [
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -236,7 +281,7 @@ mod otlp {
         .iter()
         .any(|v| std::env::var_os(v).is_some());
         if endpoint.is_none() && !from_env {
-            return Ok(provider);
+            return Ok((provider, false));
         }
         let mut exporter = SpanExporter::builder().with_http();
         if let Some(endpoint) = endpoint {
@@ -246,7 +291,7 @@ mod otlp {
         let exporter = exporter
             .build()
             .map_err(|e| TelemetryError::Otlp(e.to_string()))?;
-        Ok(provider.with_batch_exporter(exporter))
+        Ok((provider.with_batch_exporter(exporter), true))
     }
 }
 
@@ -260,12 +305,12 @@ mod otlp {
     pub(super) fn add_exporter(
         provider: TracerProviderBuilder,
         endpoint: Option<&str>,
-    ) -> Result<TracerProviderBuilder, TelemetryError> {
+    ) -> Result<(TracerProviderBuilder, bool), TelemetryError> {
         match endpoint {
             Some(endpoint) => Err(TelemetryError::Otlp(format!(
                 "an OTLP endpoint ({endpoint}) is configured, but genflow-runtime was built without the `otlp` feature"
             ))),
-            None => Ok(provider),
+            None => Ok((provider, false)),
         }
     }
 }

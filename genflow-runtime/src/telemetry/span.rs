@@ -123,7 +123,7 @@ impl ActionSpan {
     }
 
     fn io_text(&self, value: &impl Serialize) -> Option<String> {
-        if !self.record_io || self.span.is_disabled() {
+        if !self.record_io || self.span.is_disabled() || !super::spans_kept() {
             return None;
         }
         serde_json::to_string(value).ok().map(cap)

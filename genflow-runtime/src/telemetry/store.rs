@@ -2,6 +2,7 @@
 //! UI and the trace read API.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -18,10 +19,16 @@ const MAX_SPANS_PER_TRACE: usize = 2_000;
 /// A bounded ring buffer of the newest traces. Cheap to clone; every clone is the same store.
 ///
 /// It is an OpenTelemetry span processor: [`Telemetry`](super::Telemetry) installs it, and every
-/// finished span lands here.
+/// finished span lands here while the store is recording (see [`TraceStore::set_recording`]).
 #[derive(Clone, Debug)]
 pub struct TraceStore {
-    inner: Arc<Mutex<Traces>>,
+    inner: Arc<Shared>,
+}
+
+#[derive(Debug)]
+struct Shared {
+    traces: Mutex<Traces>,
+    recording: AtomicBool,
 }
 
 #[derive(Debug)]
@@ -133,19 +140,37 @@ pub struct SpanNode {
 }
 
 impl TraceStore {
-    /// A store keeping the newest `capacity` traces.
+    /// A recording store keeping the newest `capacity` traces.
     pub fn new(capacity: usize) -> Self {
         TraceStore {
-            inner: Arc::new(Mutex::new(Traces {
-                capacity: capacity.max(1),
-                order: VecDeque::new(),
-                by_id: HashMap::new(),
-            })),
+            inner: Arc::new(Shared {
+                traces: Mutex::new(Traces {
+                    capacity: capacity.max(1),
+                    order: VecDeque::new(),
+                    by_id: HashMap::new(),
+                }),
+                recording: AtomicBool::new(true),
+            }),
         }
     }
 
+    /// Starts or stops keeping finished spans. A store nobody reads costs a conversion and a
+    /// lock per span, so [`Telemetry`](super::Telemetry)'s default store only records once the
+    /// server serves the trace API.
+    pub fn set_recording(&self, on: bool) {
+        self.inner.recording.store(on, Ordering::Relaxed);
+    }
+
+    /// Whether finished spans are kept.
+    pub fn is_recording(&self) -> bool {
+        self.inner.recording.load(Ordering::Relaxed)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Traces> {
-        self.inner.lock().unwrap_or_else(PoisonError::into_inner)
+        self.inner
+            .traces
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
     }
 
     /// Adds a finished span, evicting the oldest trace when full.
@@ -256,6 +281,9 @@ impl SpanProcessor for TraceStore {
     fn on_start(&self, _span: &mut Span, _cx: &Context) {}
 
     fn on_end(&self, span: SpanData) {
+        if !self.is_recording() {
+            return;
+        }
         let trace_id = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
         self.insert(record_of(span), trace_id);
     }

@@ -185,7 +185,7 @@ impl Telemetry {
                     .with_threads(false)
                     .with_target(false)
                     .with_tracked_inactivity(false)
-                    .with_filter(filter_fn(|meta| exported(meta))),
+                    .with_filter(filter_fn(exported)),
             )
             .try_init()
             .map_err(|e| TelemetryError::SubscriberInstalled(e.to_string()))?;

@@ -236,7 +236,7 @@ impl<O> Generate<O> {
             .map(|t| ToolDefinition {
                 name: t.meta().name.to_owned(),
                 description: t.meta().description.to_owned(),
-                input_schema: t.schemas().input().clone(),
+                input_schema: t.schemas().input().clone().into(),
             })
             .collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));

@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::message::{Message, Role};
+use super::shared_schema::SharedSchema;
 
 /// One request to a model: a single turn, provider-neutral.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -65,7 +66,7 @@ pub struct ToolDefinition {
     /// What it does, for the model.
     pub description: String,
     /// The JSON Schema of its input.
-    pub input_schema: Value,
+    pub input_schema: SharedSchema,
 }
 
 /// Whether the model must call a tool.
@@ -90,7 +91,7 @@ pub struct OutputFormat {
     /// forced-tool route need one.
     pub name: String,
     /// The canonical (draft 2020-12) JSON Schema; providers derive their dialect from it.
-    pub schema: Value,
+    pub schema: SharedSchema,
 }
 
 impl GenerateRequest {

@@ -91,7 +91,7 @@ impl OutputSchema {
         Ok(OutputSchema {
             format: OutputFormat {
                 name: schema_name(&name.into()),
-                schema,
+                schema: schema.into(),
             },
             validator,
         })
@@ -111,7 +111,8 @@ impl OutputSchema {
         };
         let mut value: Value = serde_json::from_str(strip_fence(raw))
             .map_err(|e| fail(OutputProblem::NotJson(e.to_string())))?;
-        drop_optional_nulls(&mut value, &self.format.schema, &self.format.schema);
+        let schema = self.format.schema.value();
+        drop_optional_nulls(&mut value, schema, schema);
         let violations: Vec<Violation> = self
             .validator
             .iter_errors(&value)

@@ -49,7 +49,7 @@ impl TestModel {
                 Part::ToolRequest(ToolRequest {
                     id: Some(format!("local_call_{}_{i}", called.len())),
                     name: t.name.clone(),
-                    input: sample(&t.input_schema),
+                    input: sample(t.input_schema.value()),
                     metadata: None,
                 })
             })
@@ -61,7 +61,7 @@ impl TestModel {
             return response;
         }
         let text = match &request.output {
-            Some(output) => sample(&output.schema).to_string(),
+            Some(output) => sample(output.schema.value()).to_string(),
             None => {
                 let results: Map<String, Value> = request
                     .messages

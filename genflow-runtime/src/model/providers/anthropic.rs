@@ -108,7 +108,7 @@ impl Wire for AnthropicWire {
             .iter()
             .map(|t| {
                 json!({"name": t.name, "description": t.description,
-                    "input_schema": dialect::plain(&t.input_schema)})
+                    "input_schema": t.input_schema.plain().clone()})
             })
             .collect();
         let mut choice = match &request.tool_choice {
@@ -118,7 +118,7 @@ impl Wire for AnthropicWire {
             ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
         };
         if let Some(output) = &request.output {
-            let schema = dialect::plain(&output.schema);
+            let schema = output.schema.plain().clone();
             if schema.get("type").and_then(Value::as_str) != Some("object") {
                 return Err(dialect::DialectError {
                     dialect: "an Anthropic tool input",

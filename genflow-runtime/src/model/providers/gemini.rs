@@ -12,7 +12,6 @@ use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
 use crate::model::delta::ModelDelta;
-use crate::model::dialect;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
 use crate::model::response::FinishReason;
@@ -101,7 +100,7 @@ impl Wire for GeminiWire {
                 .iter()
                 .map(|t| {
                     json!({"name": t.name, "description": t.description,
-                        "parametersJsonSchema": dialect::plain(&t.input_schema)})
+                        "parametersJsonSchema": t.input_schema.plain().clone()})
                 })
                 .collect();
             set_opt(
@@ -142,7 +141,7 @@ impl Wire for GeminiWire {
             set_opt(
                 &mut generation,
                 "responseJsonSchema",
-                Some(dialect::plain(&output.schema)),
+                Some(output.schema.plain().clone()),
             );
         }
         merge_extra(&mut generation, &config.extra);

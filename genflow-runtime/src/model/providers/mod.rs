@@ -61,20 +61,45 @@ pub struct HttpModel<W: Wire> {
     transport: Transport,
     id: String,
     info: ModelInfo,
+    endpoint: Arc<Endpoint>,
+}
+
+/// What every call of one model sends the same: parsed once, when the model is resolved.
+struct Endpoint {
+    url: reqwest::Url,
+    stream_url: reqwest::Url,
+    headers: HeaderMap,
 }
 
 impl<W: Wire> HttpModel<W> {
-    /// The model `id` of `provider` (the catalog name is `provider/id`).
+    /// The model `id` of `provider` (the catalog name is `provider/id`). Fails when the
+    /// provider's URL or headers are not valid.
     pub fn new(wire: Arc<W>, provider: &'static str, id: &str) -> Result<Self, FlowError> {
+        let name = format!("{provider}/{id}");
+        let parse = |stream| {
+            let url = wire.url(id, stream);
+            reqwest::Url::parse(&url).map_err(|e| {
+                FlowError::new(
+                    Status::FailedPrecondition,
+                    format!("model '{name}' has an invalid endpoint URL '{url}': {e}"),
+                )
+            })
+        };
+        let endpoint = Endpoint {
+            url: parse(false)?,
+            stream_url: parse(true)?,
+            headers: wire.headers()?,
+        };
         Ok(HttpModel {
-            wire,
             transport: Transport::new(provider)?,
             id: id.to_owned(),
             info: ModelInfo {
-                name: format!("{provider}/{id}"),
+                name,
                 provider: provider.to_owned(),
                 local: false,
             },
+            endpoint: Arc::new(endpoint),
+            wire,
         })
     }
 }
@@ -88,16 +113,16 @@ impl<W: Wire> Model for HttpModel<W> {
         &self,
         request: GenerateRequest,
     ) -> BoxFuture<'static, Result<GenerateResponse, FlowError>> {
-        let (wire, transport, id) = (
+        let (wire, transport, endpoint) = (
             Arc::clone(&self.wire),
             self.transport.clone(),
-            self.id.clone(),
+            Arc::clone(&self.endpoint),
         );
-        let name = self.info.name.clone();
+        let (id, name) = (self.id.clone(), self.info.name.clone());
         Box::pin(async move {
             let body = wire.body(&id, &request, false)?;
             let reply = transport
-                .post_json(&wire.url(&id, false), wire.headers()?, &body)
+                .post_json(endpoint.url.clone(), endpoint.headers.clone(), &body)
                 .await?;
             let mut acc = Accumulator::default();
             for delta in wire.reply(&reply, &request, &transport)? {
@@ -113,15 +138,16 @@ impl<W: Wire> Model for HttpModel<W> {
         &self,
         request: GenerateRequest,
     ) -> BoxFuture<'static, Result<ModelStream, FlowError>> {
-        let (wire, transport, id) = (
+        let (wire, transport, endpoint) = (
             Arc::clone(&self.wire),
             self.transport.clone(),
-            self.id.clone(),
+            Arc::clone(&self.endpoint),
         );
+        let id = self.id.clone();
         Box::pin(async move {
             let body = wire.body(&id, &request, true)?;
             let events = transport
-                .post_sse(&wire.url(&id, true), wire.headers()?, &body)
+                .post_sse(endpoint.stream_url.clone(), endpoint.headers.clone(), &body)
                 .await?;
             let decoder = wire.decoder(&request, transport);
             Ok(Transport::decode(events, decoder))

@@ -12,7 +12,6 @@ use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
 use crate::model::delta::ModelDelta;
-use crate::model::dialect;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
 use crate::model::response::FinishReason;
@@ -158,7 +157,7 @@ impl Wire for OpenAiWire {
                     json!({"type": "function", "function": {
                         "name": t.name,
                         "description": t.description,
-                        "parameters": dialect::plain(&t.input_schema),
+                        "parameters": t.input_schema.plain().clone(),
                     }})
                 })
                 .collect();
@@ -173,9 +172,9 @@ impl Wire for OpenAiWire {
         }
         if let Some(output) = &request.output {
             let schema = if self.strict_output {
-                dialect::openai_strict(&output.schema)?
+                output.schema.openai_strict()?.clone()
             } else {
-                dialect::plain(&output.schema)
+                output.schema.plain().clone()
             };
             let format = json!({"type": "json_schema", "json_schema": {
                 "name": output.name,

@@ -46,7 +46,7 @@ impl Transport {
     /// Posts `body` and reads a JSON reply.
     pub async fn post_json(
         &self,
-        url: &str,
+        url: reqwest::Url,
         headers: HeaderMap,
         body: &Value,
     ) -> Result<Value, FlowError> {
@@ -63,7 +63,7 @@ impl Transport {
     /// Posts `body` and reads the reply as server-sent events.
     pub async fn post_sse(
         &self,
-        url: &str,
+        url: reqwest::Url,
         headers: HeaderMap,
         body: &Value,
     ) -> Result<SseStream, FlowError> {
@@ -101,7 +101,7 @@ impl Transport {
 
     async fn send(
         &self,
-        url: &str,
+        url: reqwest::Url,
         headers: HeaderMap,
         body: &Value,
     ) -> Result<reqwest::Response, FlowError> {

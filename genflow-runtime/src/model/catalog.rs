@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::Model;
@@ -25,6 +25,9 @@ pub trait Provider: Send + Sync + 'static {
     fn name(&self) -> &str;
 
     /// The model `id`. A missing API key is a `FAILED_PRECONDITION` naming the variable.
+    ///
+    /// [`Models`] calls it once per reference and reuses the model it returns (up to 256
+    /// references), so a model is built once, not per call.
     fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError>;
 }
 
@@ -75,6 +78,36 @@ struct Inner {
     retry: RetryPolicy,
     timeout: Option<Duration>,
     middleware: Vec<Arc<dyn Middleware>>,
+    resolved: Resolved,
+}
+
+/// Provider models already built (URL parsed, headers set), by reference. Bounded, as
+/// references may come from requests.
+#[derive(Default)]
+struct Resolved(RwLock<HashMap<String, Arc<dyn Model>>>);
+
+/// The most provider models [`Resolved`] keeps.
+const MAX_RESOLVED: usize = 256;
+
+impl Resolved {
+    fn get(&self, reference: &str) -> Option<Arc<dyn Model>> {
+        let models = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        models.get(reference).cloned()
+    }
+
+    fn keep(&self, reference: &str, model: &Arc<dyn Model>) {
+        let mut models = self.0.write().unwrap_or_else(PoisonError::into_inner);
+        if models.len() < MAX_RESOLVED {
+            models.insert(reference.to_owned(), Arc::clone(model));
+        }
+    }
+}
+
+/// A changed catalog starts with no resolved models.
+impl Clone for Resolved {
+    fn clone(&self) -> Self {
+        Resolved::default()
+    }
 }
 
 impl Default for Models {
@@ -94,6 +127,7 @@ impl Models {
             retry: RetryPolicy::default(),
             timeout: None,
             middleware: Vec::new(),
+            resolved: Resolved::default(),
         };
         Models {
             inner: Arc::new(inner),
@@ -243,6 +277,9 @@ impl Models {
         if let Some(model) = self.inner.models.get(reference) {
             return Ok(Arc::clone(model));
         }
+        if let Some(model) = self.inner.resolved.get(reference) {
+            return Ok(model);
+        }
         let Some((provider, id)) = reference.split_once('/') else {
             return Err(FlowError::not_found(format!(
                 "model reference '{reference}' has no provider: write it as 'provider/model', such as 'openai/gpt-4o-mini'"
@@ -260,6 +297,7 @@ impl Models {
         if model.info().local {
             tracing::debug!(model = %model.info().name, "using a local (offline) model");
         }
+        self.inner.resolved.keep(reference, &model);
         Ok(model)
     }
 
@@ -317,6 +355,27 @@ mod tests {
         let model = models.resolve(None).expect("default");
         assert_eq!(model.info().name, "local/test");
         assert!(model.info().local);
+    }
+
+    #[test]
+    fn provider_models_are_built_once_per_reference() {
+        let vars = EnvVars::from_pairs([("OPENAI_API_KEY", "k")]);
+        let models = Models::from_vars(&vars);
+        let first = models
+            .resolve(Some("openai/gpt-4o-mini"))
+            .expect("resolves");
+        let again = models
+            .resolve(Some("openai/gpt-4o-mini"))
+            .expect("resolves");
+        assert!(Arc::ptr_eq(&first, &again));
+        let other = models.resolve(Some("openai/gpt-4o")).expect("resolves");
+        assert!(!Arc::ptr_eq(&first, &other));
+        let changed = models.clone().default_model("openai/gpt-4o-mini");
+        let rebuilt = changed.resolve(None).expect("resolves");
+        assert!(
+            !Arc::ptr_eq(&first, &rebuilt),
+            "a changed catalog resolves afresh"
+        );
     }
 
     #[test]

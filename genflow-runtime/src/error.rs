@@ -249,6 +249,19 @@ impl From<std::convert::Infallible> for FlowError {
     }
 }
 
+/// An error with its whole source chain ("builder error: No CA certificates were loaded ..."),
+/// as reqwest's own message names only the outermost cause.
+pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,6 +313,22 @@ mod tests {
         assert_eq!(
             err.details().and_then(|d| d.pointer("/errors/1/message")),
             Some(&Value::from("b broke"))
+        );
+    }
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("builder error")]
+    struct Outer(#[source] Inner);
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("No CA certificates were loaded from the system")]
+    struct Inner;
+
+    #[test]
+    fn chains_name_every_cause() {
+        assert_eq!(
+            chain(&Outer(Inner)),
+            "builder error: No CA certificates were loaded from the system"
         );
     }
 }

@@ -49,6 +49,8 @@ mod schema;
 mod state;
 mod status;
 pub mod telemetry;
+#[cfg(any(feature = "client", feature = "models"))]
+mod tls;
 
 pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
 pub use context::FlowContext;

@@ -62,10 +62,23 @@ struct Envelope<T> {
 }
 
 impl FlowClient {
-    /// A client of the server at `base_url` (flows are at `<base_url>/<name>`).
+    /// A client of the server at `base_url` (flows are at `<base_url>/<name>`), trusting the
+    /// system's CA roots, or the bundled Mozilla roots where the system has none.
+    ///
+    /// # Panics
+    ///
+    /// When no TLS client can be built at all: neither the system's roots nor the bundled
+    /// ones load (see [`FlowClient::with_http_client`] to bring your own).
     pub fn new(base_url: impl Into<String>) -> Self {
+        #[allow(
+            clippy::expect_used,
+            reason = "the bundled roots always load; a test proves it"
+        )]
+        let http = crate::tls::http_client()
+            .map_err(|e| crate::error::chain(&e))
+            .expect("an HTTP client over the bundled CA roots");
         FlowClient {
-            http: reqwest::Client::new(),
+            http,
             base_url: base_url.into().trim_end_matches('/').to_owned(),
             headers: HeaderMap::new(),
         }

@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use super::json;
-use crate::{FlowError, Status};
+use crate::{ErrorBody, FlowError, Status};
 
 /// A request that failed before or while running its flow.
 #[derive(Debug)]
@@ -48,7 +48,7 @@ impl HttpError {
 
     /// The response; internal messages are shown only when `expose_internal` (dev mode).
     pub(crate) fn render(self, expose_internal: bool) -> Response {
-        let mut response = json::response(self.code, &self.error.to_body(expose_internal));
+        let mut response = json::response(self.code, &body_of(&self.error, expose_internal));
         if let Some(after) = self.retry_after {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -98,4 +98,14 @@ pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
+}
+
+/// The body a caller sees. An error whose message is redacted is logged with its whole source
+/// chain, so the operator sees what the caller cannot.
+pub(crate) fn body_of(error: &FlowError, expose_internal: bool) -> ErrorBody {
+    let body = error.to_body(expose_internal);
+    if body.message != error.message() {
+        tracing::error!(status = %error.status(), error = %crate::error::chain(error), "flow failed (message redacted for the caller)");
+    }
+    body
 }

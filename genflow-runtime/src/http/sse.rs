@@ -43,7 +43,7 @@ impl Frame {
     fn terminal(outcome: Result<Value, FlowError>, expose_internal: bool) -> Self {
         match outcome {
             Ok(result) => Frame::Result(result),
-            Err(error) => Frame::Error(error.to_body(expose_internal)),
+            Err(error) => Frame::Error(super::errors::body_of(&error, expose_internal)),
         }
     }
 

@@ -37,7 +37,7 @@ impl Transport {
     pub fn new(provider: &'static str) -> Result<Self, FlowError> {
         static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
         let client = CLIENT
-            .get_or_init(|| http_client().map_err(|e| e.to_string()))
+            .get_or_init(|| crate::tls::http_client().map_err(|e| crate::error::chain(&e)))
             .clone()
             .map_err(|e| FlowError::internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Transport { provider, client })
@@ -241,37 +241,4 @@ pub fn header_value(name: &str, value: &str) -> Result<reqwest::header::HeaderVa
             format!("the configured {name} contains characters not allowed in an HTTP header"),
         )
     })
-}
-
-/// The HTTP client of model providers: trusting the system's CA store where there is one, and
-/// the bundled Mozilla roots where there is none (a static binary in a `FROM scratch` image), so
-/// HTTPS providers are reachable from an empty container.
-fn http_client() -> Result<reqwest::Client, reqwest::Error> {
-    reqwest::Client::builder()
-        .build()
-        .or_else(|_| bundled_roots_client())
-}
-
-/// A client trusting only the bundled roots, without reading the system's store.
-fn bundled_roots_client() -> Result<reqwest::Client, reqwest::Error> {
-    let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-        .iter()
-        .filter_map(|der| reqwest::Certificate::from_der(der).ok());
-    reqwest::Client::builder().tls_certs_only(bundled).build()
-}
-
-#[cfg(test)]
-mod tls_tests {
-    use super::*;
-
-    #[test]
-    fn the_bundled_roots_alone_make_a_client() {
-        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
-        let parsed = webpki_root_certs::TLS_SERVER_ROOT_CERTS
-            .iter()
-            .filter(|der| reqwest::Certificate::from_der(der).is_ok())
-            .count();
-        assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
-        bundled_roots_client().expect("a client from the bundled roots");
-    }
 }

@@ -1,0 +1,34 @@
+//! The HTTP client of model providers and the flow client: trusting the system's CA store
+//! where there is one, and the bundled Mozilla roots where there is none (a static binary in a
+//! `FROM scratch` image), so HTTPS endpoints are reachable from an empty container.
+
+/// A client over the system's roots, or over the bundled roots when the system has none.
+pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .build()
+        .or_else(|_| bundled_roots_client())
+}
+
+/// A client trusting only the bundled roots, without reading the system's store.
+fn bundled_roots_client() -> Result<reqwest::Client, reqwest::Error> {
+    let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+        .iter()
+        .filter_map(|der| reqwest::Certificate::from_der(der).ok());
+    reqwest::Client::builder().tls_certs_only(bundled).build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bundled_roots_alone_make_a_client() {
+        assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
+        let parsed = webpki_root_certs::TLS_SERVER_ROOT_CERTS
+            .iter()
+            .filter(|der| reqwest::Certificate::from_der(der).is_ok())
+            .count();
+        assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
+        bundled_roots_client().expect("a client from the bundled roots");
+    }
+}

@@ -1,0 +1,68 @@
+//! A redacted error reaches the operator's log with its cause, never the caller.
+
+mod common;
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use common::start;
+use genflow_runtime::http::FlowServer;
+use genflow_runtime::prelude::*;
+
+/// Fails with a cause the caller must not see.
+#[flow]
+async fn broken(_: ()) -> Result<(), FlowError> {
+    let cause = std::io::Error::other("pool exhausted at db-7");
+    Err(FlowError::internal("cannot reach the database").with_source(cause))
+}
+
+/// Log lines, shared with the test.
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+        lines.extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn redacted_errors_are_logged_with_their_cause() {
+    let lines = Lines::default();
+    let writer = lines.clone();
+    tracing_subscriber::fmt()
+        .with_writer(move || writer.clone())
+        .with_ansi(false)
+        .init();
+    let registry = Registry::builder().build().expect("registry");
+    let running = start(FlowServer::new(registry)).await;
+
+    let response = reqwest::Client::new()
+        .post(running.url("/broken"))
+        .json(&serde_json::json!({"data": null}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(response.status(), 500);
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["message"], "internal");
+    running.stop().await;
+
+    let log = String::from_utf8_lossy(&lines.0.lock().unwrap_or_else(PoisonError::into_inner))
+        .into_owned();
+    let line = log
+        .lines()
+        .find(|l| l.contains("redacted"))
+        .unwrap_or_else(|| panic!("no redacted-error line in:\n{log}"));
+    assert!(line.contains("ERROR"), "{line}");
+    assert!(
+        line.contains("cannot reach the database: pool exhausted at db-7"),
+        "{line}"
+    );
+}

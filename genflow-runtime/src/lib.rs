@@ -49,8 +49,9 @@ mod schema;
 mod state;
 mod status;
 pub mod telemetry;
-#[cfg(any(feature = "client", feature = "models"))]
+#[cfg(any(feature = "client", feature = "models", feature = "otlp"))]
 mod tls;
+mod validate;
 
 pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
 pub use context::FlowContext;

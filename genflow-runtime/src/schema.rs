@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use crate::FlowError;
 use crate::contract::{FlowInput, FlowOutput, StreamChunk, ToolParam};
 use crate::error::Violation;
+use crate::validate::Validator;
 
 /// The canonical (draft 2020-12) schemas of one action, and the compiled input validator.
 ///
@@ -15,14 +16,14 @@ pub struct ActionSchemas {
     input: Value,
     output: Value,
     chunk: Option<Value>,
-    validator: Result<jsonschema::Validator, String>,
+    validator: Result<Validator, String>,
 }
 
 impl ActionSchemas {
     /// Generates the schemas of `I`, `O` and, for streaming actions, `C`.
     pub fn generate<I: FlowInput, O: FlowOutput, C: StreamChunk>(streaming: bool) -> Self {
         let input = schema_of::<I>();
-        let validator = jsonschema::validator_for(&input).map_err(|e| e.to_string());
+        let validator = Validator::new(&input).map_err(|e| e.to_string());
         ActionSchemas {
             input,
             output: schema_of::<O>(),
@@ -56,16 +57,10 @@ impl ActionSchemas {
         let Ok(validator) = &self.validator else {
             return Ok(());
         };
-        if validator.is_valid(input) {
+        let violations = validator.violations(input);
+        if violations.is_empty() {
             return Ok(());
         }
-        let violations = validator
-            .iter_errors(input)
-            .map(|e| Violation {
-                path: e.instance_path().to_string(),
-                message: e.to_string(),
-            })
-            .collect();
         Err(FlowError::invalid_input(violations))
     }
 }

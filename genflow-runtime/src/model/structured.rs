@@ -9,12 +9,13 @@ use serde_json::{Value, json};
 
 use super::request::OutputFormat;
 use crate::error::Violation;
+use crate::validate::Validator;
 use crate::{FlowError, schema_of};
 
 /// The canonical schema of an output type with its compiled validator.
 pub struct OutputSchema {
     format: OutputFormat,
-    validator: jsonschema::Validator,
+    validator: Validator,
 }
 
 /// Why a reply is not valid structured output. Kept as the source of the [`FlowError`] that
@@ -85,7 +86,7 @@ impl OutputSchema {
 
     /// A schema given as JSON (for outputs without a Rust type).
     pub fn new(name: impl Into<String>, schema: Value) -> Result<OutputSchema, FlowError> {
-        let validator = jsonschema::validator_for(&schema).map_err(|e| {
+        let validator = Validator::new(&schema).map_err(|e| {
             FlowError::invalid_argument(format!("the output schema does not compile: {e}"))
         })?;
         Ok(OutputSchema {
@@ -113,14 +114,7 @@ impl OutputSchema {
             .map_err(|e| fail(OutputProblem::NotJson(e.to_string())))?;
         let schema = self.format.schema.value();
         drop_optional_nulls(&mut value, schema, schema);
-        let violations: Vec<Violation> = self
-            .validator
-            .iter_errors(&value)
-            .map(|e| Violation {
-                path: e.instance_path().to_string(),
-                message: e.to_string(),
-            })
-            .collect();
+        let violations = self.validator.violations(&value);
         if violations.is_empty() {
             Ok(value)
         } else {

@@ -283,6 +283,7 @@ mod otlp {
         if endpoint.is_none() && !from_env {
             return Ok((provider, false));
         }
+        crate::tls::install_crypto_provider();
         let mut exporter = SpanExporter::builder().with_http();
         if let Some(endpoint) = endpoint {
             exporter =

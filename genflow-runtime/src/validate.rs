@@ -1,0 +1,789 @@
+//! JSON Schema (draft 2020-12) validation of action inputs and model replies.
+//!
+//! A [`Validator`] checks the schema once when it is built (patterns compiled, references
+//! resolvable, no keyword it cannot honour) and then walks the schema and the value together,
+//! reporting every violation with the JSON pointer of the offending value. It covers the
+//! vocabulary schemars emits and the rest of the 2020-12 applicator and validation
+//! vocabularies; formats are annotations (serde's decoding checks typed formats), and unknown
+//! keywords (such as `x-` extensions) are ignored, as the specification says.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt::Write as _;
+
+use serde_json::{Map, Value};
+
+use crate::error::Violation;
+
+/// Keywords genflow cannot honour: a schema using them is refused rather than half-checked.
+const UNSUPPORTED: &[&str] = &["$dynamicRef", "$recursiveRef", "unevaluatedItems"];
+
+/// How many `$ref`s one check may follow in a row without descending into the value.
+const MAX_REF_DEPTH: usize = 64;
+
+/// The longest rendering of a value inside a message.
+const MAX_SHOWN: usize = 80;
+
+/// Why a schema cannot be used for validation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("at '{path}': {reason}")]
+pub struct SchemaError {
+    /// JSON pointer into the schema.
+    pub path: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// A compiled schema.
+#[derive(Debug)]
+pub struct Validator {
+    root: Value,
+    patterns: HashMap<String, regex_lite::Regex>,
+}
+
+impl Validator {
+    /// Checks `schema` and compiles its patterns.
+    pub fn new(schema: &Value) -> Result<Validator, SchemaError> {
+        let mut patterns = HashMap::new();
+        check(schema, schema, "", &mut patterns)?;
+        Ok(Validator {
+            root: schema.clone(),
+            patterns,
+        })
+    }
+
+    /// Every violation in `value`, in document order.
+    pub fn violations(&self, value: &Value) -> Vec<Violation> {
+        let mut run = Run {
+            validator: self,
+            violations: Vec::new(),
+            refs: 0,
+        };
+        run.node(&self.root, value, &mut String::new());
+        run.violations
+    }
+}
+
+/// Walks a schema before use: patterns compile, references resolve, no unsupported keyword.
+fn check(
+    root: &Value,
+    schema: &Value,
+    path: &str,
+    patterns: &mut HashMap<String, regex_lite::Regex>,
+) -> Result<(), SchemaError> {
+    let Value::Object(map) = schema else {
+        return match schema {
+            Value::Bool(_) => Ok(()),
+            _ => Err(fail(path, "a schema must be an object or a boolean")),
+        };
+    };
+    for keyword in UNSUPPORTED {
+        if map.contains_key(*keyword) {
+            return Err(fail(
+                path,
+                &format!("the keyword '{keyword}' is not supported"),
+            ));
+        }
+    }
+    if let Some(reference) = map.get("$ref") {
+        let target = reference.as_str().and_then(|r| resolve(root, r));
+        if target.is_none() {
+            return Err(fail(
+                path,
+                &format!(
+                    "'$ref' {reference} does not point into this schema (only '#...' references are supported)"
+                ),
+            ));
+        }
+    }
+    let mut compile = |pattern: &str, at: String| -> Result<(), SchemaError> {
+        if !patterns.contains_key(pattern) {
+            let regex = regex_lite::Regex::new(pattern).map_err(|e| {
+                fail(
+                    &at,
+                    &format!("the pattern {pattern:?} does not compile: {e}"),
+                )
+            })?;
+            patterns.insert(pattern.to_owned(), regex);
+        }
+        Ok(())
+    };
+    if let Some(pattern) = map.get("pattern").and_then(Value::as_str) {
+        compile(pattern, format!("{path}/pattern"))?;
+    }
+    if let Some(Value::Object(by_pattern)) = map.get("patternProperties") {
+        for pattern in by_pattern.keys() {
+            compile(pattern, format!("{path}/patternProperties"))?;
+        }
+    }
+    for (keyword, sub) in map {
+        let at = format!("{path}/{}", escape(keyword));
+        match (keyword.as_str(), sub) {
+            (
+                "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas",
+                Value::Object(children),
+            ) => {
+                for (name, child) in children {
+                    check(root, child, &format!("{at}/{}", escape(name)), patterns)?;
+                }
+            }
+            ("allOf" | "anyOf" | "oneOf" | "prefixItems", Value::Array(children)) => {
+                for (i, child) in children.iter().enumerate() {
+                    check(root, child, &format!("{at}/{i}"), patterns)?;
+                }
+            }
+            (
+                "items"
+                | "additionalProperties"
+                | "unevaluatedProperties"
+                | "propertyNames"
+                | "contains"
+                | "not"
+                | "if"
+                | "then"
+                | "else",
+                child,
+            ) => check(root, child, &at, patterns)?,
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn fail(path: &str, reason: &str) -> SchemaError {
+    SchemaError {
+        path: path.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+/// The schema a local reference (`#`, `#/$defs/Name`) points at.
+fn resolve<'a>(root: &'a Value, reference: &str) -> Option<&'a Value> {
+    let pointer = reference.strip_prefix('#')?;
+    if pointer.is_empty() {
+        return Some(root);
+    }
+    let decoded: String = percent_decode(pointer)?;
+    root.pointer(&decoded)
+}
+
+fn percent_decode(text: &str) -> Option<String> {
+    if !text.contains('%') {
+        return Some(text.to_owned());
+    }
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = text.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A JSON pointer segment.
+fn escape(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
+/// A numeric bound: its keyword, whether a number satisfies it, and the words of a violation.
+type Bound = (&'static str, fn(f64, f64) -> bool, &'static str);
+
+/// One validation pass.
+struct Run<'v> {
+    validator: &'v Validator,
+    violations: Vec<Violation>,
+    refs: usize,
+}
+
+/// The properties of an object that a schema evaluated (for `unevaluatedProperties`).
+type Evaluated = HashSet<String>;
+
+impl Run<'_> {
+    fn report(&mut self, path: &str, message: String) {
+        self.violations.push(Violation {
+            path: path.to_owned(),
+            message,
+        });
+    }
+
+    /// Whether `value` is valid under `schema`, without reporting.
+    fn passes(&mut self, schema: &Value, value: &Value, path: &mut String) -> Option<Evaluated> {
+        let mut trial = Run {
+            validator: self.validator,
+            violations: Vec::new(),
+            refs: self.refs,
+        };
+        let evaluated = trial.node(schema, value, path);
+        trial.violations.is_empty().then_some(evaluated)
+    }
+
+    /// Validates `value` at `path` against `schema`; returns the properties it evaluated.
+    fn node(&mut self, schema: &Value, value: &Value, path: &mut String) -> Evaluated {
+        let mut evaluated = Evaluated::new();
+        let map = match schema {
+            Value::Bool(true) => return evaluated,
+            Value::Bool(false) => {
+                self.report(path, format!("{} is not allowed here", shown(value)));
+                return evaluated;
+            }
+            Value::Object(map) => map,
+            _ => return evaluated,
+        };
+        if let Some(target) = map
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| resolve(&self.validator.root, r))
+        {
+            if self.refs >= MAX_REF_DEPTH {
+                self.report(path, "the schema's references loop without end".to_owned());
+                return evaluated;
+            }
+            self.refs += 1;
+            evaluated.extend(self.node(target, value, path));
+            self.refs -= 1;
+        }
+        self.generic(map, value, path);
+        self.applicators(map, value, path, &mut evaluated);
+        match value {
+            Value::Object(object) => self.object(map, object, path, &mut evaluated),
+            Value::Array(items) => self.array(map, items, path),
+            Value::String(text) => self.string(map, text, path),
+            Value::Number(_) => self.number(map, value, path),
+            _ => {}
+        }
+        evaluated
+    }
+
+    fn generic(&mut self, map: &Map<String, Value>, value: &Value, path: &str) {
+        if let Some(types) = map.get("type") {
+            let allowed: Vec<&str> = match types {
+                Value::String(t) => vec![t.as_str()],
+                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+                _ => Vec::new(),
+            };
+            if !allowed.is_empty() && !allowed.iter().any(|t| is_type(value, t)) {
+                let names: Vec<String> = allowed.iter().map(|t| format!("\"{t}\"")).collect();
+                self.report(
+                    path,
+                    format!("{} is not of type {}", shown(value), names.join(", ")),
+                );
+            }
+        }
+        if let Some(Value::Array(options)) = map.get("enum")
+            && !options.iter().any(|o| same(o, value))
+        {
+            self.report(
+                path,
+                format!(
+                    "{} is not one of {}",
+                    shown(value),
+                    shown(&Value::Array(options.clone()))
+                ),
+            );
+        }
+        if let Some(expected) = map.get("const")
+            && !same(expected, value)
+        {
+            self.report(path, format!("{} was expected", shown(expected)));
+        }
+    }
+
+    fn applicators(
+        &mut self,
+        map: &Map<String, Value>,
+        value: &Value,
+        path: &mut String,
+        evaluated: &mut Evaluated,
+    ) {
+        if let Some(Value::Array(all)) = map.get("allOf") {
+            for schema in all {
+                evaluated.extend(self.node(schema, value, path));
+            }
+        }
+        if let Some(Value::Array(any)) = map.get("anyOf") {
+            let passing: Vec<Evaluated> = any
+                .iter()
+                .filter_map(|schema| self.passes(schema, value, path))
+                .collect();
+            if passing.is_empty() {
+                self.report(
+                    path,
+                    format!(
+                        "{} is not valid under any of the schemas listed in 'anyOf'",
+                        shown(value)
+                    ),
+                );
+            }
+            evaluated.extend(passing.into_iter().flatten());
+        }
+        if let Some(Value::Array(one)) = map.get("oneOf") {
+            let passing: Vec<Evaluated> = one
+                .iter()
+                .filter_map(|schema| self.passes(schema, value, path))
+                .collect();
+            match passing.len() {
+                1 => evaluated.extend(passing.into_iter().flatten()),
+                0 => self.report(
+                    path,
+                    format!(
+                        "{} is not valid under any of the schemas listed in 'oneOf'",
+                        shown(value)
+                    ),
+                ),
+                _ => self.report(
+                    path,
+                    format!(
+                        "{} is valid under more than one of the schemas listed in 'oneOf'",
+                        shown(value)
+                    ),
+                ),
+            }
+        }
+        if let Some(not) = map.get("not")
+            && self.passes(not, value, path).is_some()
+        {
+            self.report(
+                path,
+                format!("{} must not be valid under {}", shown(value), shown(not)),
+            );
+        }
+        if let Some(condition) = map.get("if") {
+            let branch = match self.passes(condition, value, path) {
+                Some(matched) => {
+                    evaluated.extend(matched);
+                    map.get("then")
+                }
+                None => map.get("else"),
+            };
+            if let Some(branch) = branch {
+                evaluated.extend(self.node(branch, value, path));
+            }
+        }
+    }
+
+    fn object(
+        &mut self,
+        map: &Map<String, Value>,
+        object: &Map<String, Value>,
+        path: &mut String,
+        evaluated: &mut Evaluated,
+    ) {
+        if let Some(Value::Array(required)) = map.get("required") {
+            for name in required.iter().filter_map(Value::as_str) {
+                if !object.contains_key(name) {
+                    self.report(path, format!("\"{name}\" is a required property"));
+                }
+            }
+        }
+        if let Some(Value::Object(dependent)) = map.get("dependentRequired") {
+            for (name, needs) in dependent {
+                if !object.contains_key(name) {
+                    continue;
+                }
+                for need in needs
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(Value::as_str)
+                {
+                    if !object.contains_key(need) {
+                        self.report(
+                            path,
+                            format!("\"{need}\" is required when \"{name}\" is present"),
+                        );
+                    }
+                }
+            }
+        }
+        self.count(
+            map,
+            "minProperties",
+            "maxProperties",
+            object.len(),
+            "properties",
+            path,
+        );
+        let properties = map.get("properties").and_then(Value::as_object);
+        let by_pattern = map.get("patternProperties").and_then(Value::as_object);
+        let mut unexpected = Vec::new();
+        for (name, child) in object {
+            let mut matched = false;
+            if let Some(schema) = properties.and_then(|p| p.get(name)) {
+                matched = true;
+                self.descend(schema, child, path, name);
+            }
+            for (pattern, schema) in by_pattern.into_iter().flatten() {
+                if self
+                    .validator
+                    .patterns
+                    .get(pattern)
+                    .is_some_and(|r| r.is_match(name))
+                {
+                    matched = true;
+                    self.descend(schema, child, path, name);
+                }
+            }
+            if matched {
+                evaluated.insert(name.clone());
+            } else if let Some(additional) = map.get("additionalProperties") {
+                if additional == &Value::Bool(false) {
+                    unexpected.push(name.as_str());
+                } else {
+                    self.descend(additional, child, path, name);
+                }
+                evaluated.insert(name.clone());
+            }
+            if let Some(names) = map.get("propertyNames") {
+                let key = Value::String(name.clone());
+                if self.passes(names, &key, path).is_none() {
+                    self.report(
+                        path,
+                        format!(
+                            "property name \"{name}\" is not valid under {}",
+                            shown(names)
+                        ),
+                    );
+                }
+            }
+        }
+        if !unexpected.is_empty() {
+            let names: Vec<String> = unexpected.iter().map(|n| format!("'{n}'")).collect();
+            self.report(
+                path,
+                format!(
+                    "Additional properties are not allowed ({} unexpected)",
+                    names.join(", ")
+                ),
+            );
+        }
+        if let Some(Value::Object(dependent)) = map.get("dependentSchemas") {
+            let whole = Value::Object(object.clone());
+            for (name, schema) in dependent {
+                if object.contains_key(name) {
+                    evaluated.extend(self.node(schema, &whole, path));
+                }
+            }
+        }
+        if let Some(unevaluated) = map.get("unevaluatedProperties") {
+            let rest: Vec<&String> = object.keys().filter(|k| !evaluated.contains(*k)).collect();
+            for name in rest {
+                if unevaluated == &Value::Bool(false) {
+                    self.report(
+                        path,
+                        format!("Unevaluated property '{name}' is not allowed"),
+                    );
+                } else if let Some(child) = object.get(name) {
+                    self.descend(unevaluated, child, path, name);
+                }
+                evaluated.insert(name.clone());
+            }
+        }
+    }
+
+    fn array(&mut self, map: &Map<String, Value>, items: &[Value], path: &mut String) {
+        self.count(map, "minItems", "maxItems", items.len(), "items", path);
+        let prefix = map.get("prefixItems").and_then(Value::as_array);
+        let covered = prefix.map_or(0, Vec::len);
+        for (i, (schema, item)) in prefix.into_iter().flatten().zip(items).enumerate() {
+            self.descend(schema, item, path, &i.to_string());
+        }
+        if let Some(schema) = map.get("items") {
+            for (i, item) in items.iter().enumerate().skip(covered) {
+                self.descend(schema, item, path, &i.to_string());
+            }
+        }
+        if let Some(contains) = map.get("contains") {
+            let found = items
+                .iter()
+                .filter(|item| self.passes(contains, item, path).is_some())
+                .count();
+            let min = map.get("minContains").and_then(Value::as_u64).unwrap_or(1);
+            let max = map.get("maxContains").and_then(Value::as_u64);
+            if (found as u64) < min || max.is_some_and(|m| found as u64 > m) {
+                self.report(
+                    path,
+                    format!(
+                        "{found} items match {} ('contains'), which is out of bounds",
+                        shown(contains)
+                    ),
+                );
+            }
+        }
+        if map.get("uniqueItems") == Some(&Value::Bool(true)) {
+            let duplicate = items
+                .iter()
+                .enumerate()
+                .any(|(i, a)| items[i + 1..].iter().any(|b| same(a, b)));
+            if duplicate {
+                self.report(
+                    path,
+                    format!(
+                        "{} has non-unique elements",
+                        shown(&Value::Array(items.to_vec()))
+                    ),
+                );
+            }
+        }
+    }
+
+    fn string(&mut self, map: &Map<String, Value>, text: &str, path: &str) {
+        self.count(
+            map,
+            "minLength",
+            "maxLength",
+            text.chars().count(),
+            "characters",
+            path,
+        );
+        if let Some(pattern) = map.get("pattern").and_then(Value::as_str)
+            && self
+                .validator
+                .patterns
+                .get(pattern)
+                .is_some_and(|r| !r.is_match(text))
+        {
+            self.report(path, format!("\"{text}\" does not match \"{pattern}\""));
+        }
+    }
+
+    fn number(&mut self, map: &Map<String, Value>, value: &Value, path: &str) {
+        let Some(n) = value.as_f64() else {
+            return;
+        };
+        let bound = |key: &str| map.get(key).and_then(Value::as_f64);
+        let checks: [Bound; 4] = [
+            ("minimum", |n, b| n >= b, "less than the minimum of"),
+            ("maximum", |n, b| n <= b, "greater than the maximum of"),
+            (
+                "exclusiveMinimum",
+                |n, b| n > b,
+                "less than or equal to the exclusive minimum of",
+            ),
+            (
+                "exclusiveMaximum",
+                |n, b| n < b,
+                "greater than or equal to the exclusive maximum of",
+            ),
+        ];
+        for (key, holds, words) in checks {
+            if let Some(b) = bound(key)
+                && !holds(n, b)
+            {
+                self.report(path, format!("{value} is {words} {b}"));
+            }
+        }
+        if let Some(m) = bound("multipleOf")
+            && m > 0.0
+        {
+            let quotient = n / m;
+            if (quotient - quotient.round()).abs() > 1e-9 * quotient.abs().max(1.0) {
+                self.report(path, format!("{value} is not a multiple of {m}"));
+            }
+        }
+    }
+
+    /// `min`/`max` bounds on a length or count.
+    fn count(
+        &mut self,
+        map: &Map<String, Value>,
+        min: &str,
+        max: &str,
+        len: usize,
+        unit: &str,
+        path: &str,
+    ) {
+        let len = len as u64;
+        if let Some(m) = map.get(min).and_then(Value::as_u64)
+            && len < m
+        {
+            self.report(
+                path,
+                format!("has {len} {unit}, fewer than the minimum of {m}"),
+            );
+        }
+        if let Some(m) = map.get(max).and_then(Value::as_u64)
+            && len > m
+        {
+            self.report(
+                path,
+                format!("has {len} {unit}, more than the maximum of {m}"),
+            );
+        }
+    }
+
+    /// Validates a child value at `path/segment`.
+    fn descend(&mut self, schema: &Value, child: &Value, path: &mut String, segment: &str) {
+        let len = path.len();
+        path.push('/');
+        path.push_str(&escape(segment));
+        let saved = std::mem::take(&mut self.refs);
+        self.node(schema, child, path);
+        self.refs = saved;
+        path.truncate(len);
+    }
+}
+
+fn is_type(value: &Value, name: &str) -> bool {
+    match (name, value) {
+        ("null", Value::Null)
+        | ("boolean", Value::Bool(_))
+        | ("string", Value::String(_))
+        | ("array", Value::Array(_))
+        | ("object", Value::Object(_))
+        | ("number", Value::Number(_)) => true,
+        ("integer", Value::Number(n)) => {
+            n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() == 0.0)
+        }
+        _ => false,
+    }
+}
+
+/// JSON equality, where numbers compare by value (`1` equals `1.0`).
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64() && x.as_f64().is_some(),
+        },
+        (Value::Array(xs), Value::Array(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same(x, y))
+        }
+        (Value::Object(xs), Value::Object(ys)) => {
+            xs.len() == ys.len()
+                && xs
+                    .iter()
+                    .all(|(k, x)| ys.get(k).is_some_and(|y| same(x, y)))
+        }
+        _ => a == b,
+    }
+}
+
+/// A value as JSON, shortened for messages.
+fn shown(value: &Value) -> String {
+    let text = value.to_string();
+    if text.len() <= MAX_SHOWN {
+        return text;
+    }
+    let mut end = MAX_SHOWN;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut short = text[..end].to_owned();
+    let _ = write!(short, "…");
+    short
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn paths(schema: Value, value: Value) -> Vec<(String, String)> {
+        Validator::new(&schema)
+            .expect("compiles")
+            .violations(&value)
+            .into_iter()
+            .map(|v| (v.path, v.message))
+            .collect()
+    }
+
+    #[test]
+    fn objects_report_every_violation_with_its_pointer() {
+        let schema = json!({
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 2},
+                "tags": {"type": "array", "items": {"type": "string"}, "maxItems": 2},
+                "n": {"type": "integer", "minimum": 0, "multipleOf": 2}
+            },
+            "required": ["name", "n"],
+            "additionalProperties": false
+        });
+        let found = paths(
+            schema.clone(),
+            json!({"name": "a", "tags": ["x", 1, "z"], "n": -3, "extra": 1}),
+        );
+        let at: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        // Properties in key order (serde_json's maps are sorted), then the object's own.
+        assert_eq!(
+            at,
+            ["/n", "/n", "/name", "/tags", "/tags/1", ""],
+            "{found:?}"
+        );
+        assert!(found[5].1.contains("'extra'"), "{found:?}");
+        let missing = paths(schema.clone(), json!({}));
+        assert_eq!(missing.len(), 2);
+        assert_eq!(missing[0].1, "\"name\" is a required property");
+        assert!(paths(schema, json!({"name": "ab", "n": 4.0})).is_empty());
+    }
+
+    #[test]
+    fn references_options_and_enums() {
+        let schema = json!({
+            "$defs": {
+                "Mood": {"type": "string", "enum": ["Happy", "Sad"]},
+                "Node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/Node"}}, "mood": {"$ref": "#/$defs/Mood"}}}
+            },
+            "$ref": "#/$defs/Node",
+            "unevaluatedProperties": false
+        });
+        let found = paths(
+            schema.clone(),
+            json!({"mood": "Happy", "children": [{"children": [{"mood": "Meh"}]}]}),
+        );
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/children/0/children/0/mood");
+        let extra = paths(schema, json!({"mood": "Sad", "other": 1}));
+        assert_eq!(extra.len(), 1, "{extra:?}");
+        assert!(extra[0].1.contains("'other'"));
+
+        let optional = json!({"anyOf": [{"type": "string"}, {"type": "null"}]});
+        assert!(paths(optional.clone(), json!(null)).is_empty());
+        assert_eq!(paths(optional, json!(3)).len(), 1);
+        let one = json!({"oneOf": [{"type": "integer"}, {"type": "number"}]});
+        assert!(paths(one.clone(), json!(1.5)).is_empty());
+        assert!(paths(one, json!(1))[0].1.contains("more than one"));
+        assert!(paths(json!({"const": 1}), json!(1.0)).is_empty());
+    }
+
+    #[test]
+    fn patterns_and_conditions() {
+        let schema = json!({
+            "type": "object",
+            "patternProperties": {"^x-": {"type": "integer"}},
+            "properties": {"code": {"type": "string", "pattern": "^[A-Z]{3}$"}},
+            "if": {"required": ["code"]},
+            "then": {"required": ["country"]},
+            "additionalProperties": {"type": "string"}
+        });
+        let found = paths(schema, json!({"code": "abc", "x-n": "no", "other": 2}));
+        let at: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(at, ["", "/code", "/other", "/x-n"], "{found:?}");
+    }
+
+    #[test]
+    fn unusable_schemas_are_refused_with_their_location() {
+        let bad_ref = Validator::new(&json!({"properties": {"a": {"$ref": "#/$defs/Missing"}}}));
+        assert_eq!(bad_ref.expect_err("unresolvable").path, "/properties/a");
+        let remote = Validator::new(&json!({"$ref": "https://example.com/s.json"}));
+        assert!(remote.is_err());
+        let pattern = Validator::new(&json!({"pattern": "("}));
+        assert_eq!(pattern.expect_err("bad regex").path, "/pattern");
+        assert!(Validator::new(&json!({"unevaluatedItems": false})).is_err());
+        assert!(Validator::new(&json!({"x-extension": {"anything": 1}})).is_ok());
+    }
+
+    #[test]
+    fn self_referencing_schemas_stop() {
+        let looping = json!({"$defs": {"a": {"$ref": "#/$defs/a"}}, "$ref": "#/$defs/a"});
+        let found = paths(looping, json!(1));
+        assert!(found[0].1.contains("loop"), "{found:?}");
+    }
+}

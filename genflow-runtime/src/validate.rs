@@ -38,6 +38,9 @@ pub struct SchemaError {
 pub struct Validator {
     root: Value,
     patterns: HashMap<String, regex_lite::Regex>,
+    /// Whether any subschema says `unevaluatedProperties`: only then are the properties each
+    /// subschema evaluated collected.
+    tracks_evaluated: bool,
 }
 
 impl Validator {
@@ -48,6 +51,7 @@ impl Validator {
         Ok(Validator {
             root: schema.clone(),
             patterns,
+            tracks_evaluated: mentions(schema, "unevaluatedProperties"),
         })
     }
 
@@ -60,6 +64,17 @@ impl Validator {
         };
         run.node(&self.root, value, &mut String::new());
         run.violations
+    }
+}
+
+/// Whether `keyword` appears as a key anywhere in `schema`.
+fn mentions(schema: &Value, keyword: &str) -> bool {
+    match schema {
+        Value::Object(map) => {
+            map.contains_key(keyword) || map.values().any(|v| mentions(v, keyword))
+        }
+        Value::Array(items) => items.iter().any(|v| mentions(v, keyword)),
+        _ => false,
     }
 }
 
@@ -429,14 +444,15 @@ impl Run<'_> {
                     self.descend(schema, child, path, name);
                 }
             }
-            if matched {
-                evaluated.insert(name.clone());
-            } else if let Some(additional) = map.get("additionalProperties") {
+            if !matched && let Some(additional) = map.get("additionalProperties") {
+                matched = true;
                 if additional == &Value::Bool(false) {
                     unexpected.push(name.as_str());
                 } else {
                     self.descend(additional, child, path, name);
                 }
+            }
+            if matched && self.validator.tracks_evaluated {
                 evaluated.insert(name.clone());
             }
             if let Some(names) = map.get("propertyNames") {

@@ -95,11 +95,14 @@ impl ActionSpan {
         }
     }
 
-    /// Records a model call's token counts.
+    /// Records a model call's token counts, as integers: the OpenTelemetry bridge turns `u64`
+    /// fields into text, `i64` ones into integer attributes.
     pub(crate) fn record_usage(&self, input_tokens: u64, output_tokens: u64) {
-        self.span.record("gen_ai.usage.input_tokens", input_tokens);
+        let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         self.span
-            .record("gen_ai.usage.output_tokens", output_tokens);
+            .record("gen_ai.usage.input_tokens", int(input_tokens));
+        self.span
+            .record("gen_ai.usage.output_tokens", int(output_tokens));
     }
 
     /// Records the input, capped in size, unless the action or the configuration redacts it.

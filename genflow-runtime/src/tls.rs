@@ -19,6 +19,16 @@ pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
         .or_else(|_| bundled_roots_client())
 }
 
+/// A client for plain `http` endpoints: it trusts no CA root, so building it reads nothing
+/// (an `https` URL through it fails verification rather than going out unverified).
+#[cfg(feature = "models")]
+pub(crate) fn plain_http_client() -> Result<reqwest::Client, reqwest::Error> {
+    install_crypto_provider();
+    reqwest::Client::builder()
+        .tls_certs_only(std::iter::empty())
+        .build()
+}
+
 /// A client trusting only the bundled roots, without reading the system's store.
 #[cfg(any(feature = "client", feature = "models"))]
 fn bundled_roots_client() -> Result<reqwest::Client, reqwest::Error> {
@@ -41,5 +51,11 @@ mod tests {
             .count();
         assert_eq!(parsed, webpki_root_certs::TLS_SERVER_ROOT_CERTS.len());
         bundled_roots_client().expect("a client from the bundled roots");
+    }
+
+    #[cfg(feature = "models")]
+    #[test]
+    fn plain_http_needs_no_roots() {
+        plain_http_client().expect("a client without CA roots");
     }
 }

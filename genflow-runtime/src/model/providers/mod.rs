@@ -90,8 +90,11 @@ impl<W: Wire> HttpModel<W> {
             stream_url: parse(true)?,
             headers: wire.headers()?,
         };
+        let tls = [&endpoint.url, &endpoint.stream_url]
+            .iter()
+            .any(|url| url.scheme() != "http");
         Ok(HttpModel {
-            transport: Transport::new(provider)?,
+            transport: Transport::new(provider, tls)?,
             id: id.to_owned(),
             info: ModelInfo {
                 name,

@@ -33,11 +33,20 @@ pub trait Decoder: Send + 'static {
 }
 
 impl Transport {
-    /// A transport for `provider` over the process-wide client (one connection pool).
-    pub fn new(provider: &'static str) -> Result<Self, FlowError> {
-        static CLIENT: OnceLock<Result<reqwest::Client, String>> = OnceLock::new();
-        let client = CLIENT
-            .get_or_init(|| crate::tls::http_client().map_err(|e| crate::error::chain(&e)))
+    /// A transport for `provider` over a process-wide client (one connection pool): with the
+    /// CA roots for `https` endpoints, without them (nothing to read at start-up) for plain
+    /// `http` ones such as a local Ollama or vLLM server.
+    pub fn new(provider: &'static str, tls: bool) -> Result<Self, FlowError> {
+        type Shared = OnceLock<Result<reqwest::Client, String>>;
+        static TLS: Shared = OnceLock::new();
+        static PLAIN: Shared = OnceLock::new();
+        let (shared, build): (&Shared, fn() -> _) = if tls {
+            (&TLS, crate::tls::http_client)
+        } else {
+            (&PLAIN, crate::tls::plain_http_client)
+        };
+        let client = shared
+            .get_or_init(|| build().map_err(|e| crate::error::chain(&e)))
             .clone()
             .map_err(|e| FlowError::internal(format!("cannot build the HTTP client: {e}")))?;
         Ok(Transport { provider, client })

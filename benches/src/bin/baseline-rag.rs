@@ -67,8 +67,8 @@ const SYSTEM: &str = "You answer questions about genflow using only the numbered
 Cite the ids of the passages you used. If they do not answer the question, say so and give a low confidence.";
 
 /// The structured-output request for `QueryOutput`, in OpenAI's strict dialect, written out
-/// by hand as a hand-written service would; byte for byte what the quickstart sends (strict
-/// mode moves `format` into the description).
+/// by hand as a hand-written service would; the same JSON the quickstart sends (strict mode
+/// moves `format` into the description).
 fn response_format() -> Value {
     json!({"type": "json_schema", "json_schema": {
         "name": "QueryOutput",

@@ -9,7 +9,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::{Value, json};
 
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, merge_extra, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra, set_opt};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -86,7 +86,7 @@ impl Wire for AnthropicWire {
         model: &str,
         request: &GenerateRequest,
         stream: bool,
-    ) -> Result<Value, FlowError> {
+    ) -> Result<Vec<u8>, FlowError> {
         let config = &request.config;
         let messages: Vec<Value> = request.messages.iter().map(encode_message).collect();
         let mut body = json!({
@@ -145,7 +145,7 @@ impl Wire for AnthropicWire {
             set_opt(&mut body, "stream", Some(true));
         }
         merge_extra(&mut body, &config.extra);
-        Ok(body)
+        encode(&body)
     }
 
     fn url(&self, _model: &str, _stream: bool) -> String {

@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName};
 use serde_json::{Value, json};
 
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, merge_extra, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra, set_opt};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -84,7 +84,7 @@ impl Wire for GeminiWire {
         _model: &str,
         request: &GenerateRequest,
         _stream: bool,
-    ) -> Result<Value, FlowError> {
+    ) -> Result<Vec<u8>, FlowError> {
         let contents: Vec<Value> = request.messages.iter().map(encode_message).collect();
         let mut body = json!({ "contents": contents });
         if let Some(system) = &request.system {
@@ -148,7 +148,7 @@ impl Wire for GeminiWire {
         if generation.as_object().is_some_and(|g| !g.is_empty()) {
             set_opt(&mut body, "generationConfig", Some(generation));
         }
-        Ok(body)
+        encode(&body)
     }
 
     fn url(&self, model: &str, stream: bool) -> String {

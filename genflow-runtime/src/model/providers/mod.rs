@@ -29,13 +29,13 @@ pub trait Wire: Send + Sync + 'static {
     /// The stream decoder.
     type Decoder: Decoder;
 
-    /// The request body for `model`.
+    /// The request body for `model`, as JSON bytes.
     fn body(
         &self,
         model: &str,
         request: &GenerateRequest,
         stream: bool,
-    ) -> Result<Value, FlowError>;
+    ) -> Result<Vec<u8>, FlowError>;
 
     /// The endpoint URL.
     fn url(&self, model: &str, stream: bool) -> String;
@@ -125,7 +125,7 @@ impl<W: Wire> Model for HttpModel<W> {
         Box::pin(async move {
             let body = wire.body(&id, &request, false)?;
             let reply = transport
-                .post_json(endpoint.url.clone(), endpoint.headers.clone(), &body)
+                .post_json(endpoint.url.clone(), endpoint.headers.clone(), body)
                 .await?;
             let mut acc = Accumulator::default();
             for delta in wire.reply(&reply, &request, &transport)? {
@@ -150,7 +150,7 @@ impl<W: Wire> Model for HttpModel<W> {
         Box::pin(async move {
             let body = wire.body(&id, &request, true)?;
             let events = transport
-                .post_sse(endpoint.stream_url.clone(), endpoint.headers.clone(), &body)
+                .post_sse(endpoint.stream_url.clone(), endpoint.headers.clone(), body)
                 .await?;
             let decoder = wire.decoder(&request, transport);
             Ok(Transport::decode(events, decoder))
@@ -197,6 +197,12 @@ impl std::fmt::Debug for ApiKey {
         };
         write!(f, "{} {shown}", self.env)
     }
+}
+
+/// A request body as JSON bytes.
+pub fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, FlowError> {
+    serde_json::to_vec(body)
+        .map_err(|e| FlowError::internal(format!("the request body does not serialize: {e}")))
 }
 
 /// Merges `extra` config fields into a JSON object.

@@ -5,9 +5,10 @@ use std::sync::Arc;
 
 use eventsource_stream::Event;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, merge_extra, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -130,7 +131,7 @@ impl Wire for OpenAiWire {
         model: &str,
         request: &GenerateRequest,
         stream: bool,
-    ) -> Result<Value, FlowError> {
+    ) -> Result<Vec<u8>, FlowError> {
         let mut messages = Vec::new();
         if let Some(system) = &request.system {
             messages.push(json!({"role": "system", "content": system}));
@@ -138,61 +139,67 @@ impl Wire for OpenAiWire {
         for message in &request.messages {
             encode_message(message, &mut messages);
         }
-        let mut body = json!({"model": model, "messages": messages});
         let config = &request.config;
-        set_opt(&mut body, "temperature", config.temperature);
-        set_opt(&mut body, self.max_tokens_field, config.max_output_tokens);
-        set_opt(&mut body, "top_p", config.top_p);
-        set_opt(&mut body, "seed", config.seed);
-        set_opt(
-            &mut body,
-            "stop",
-            (!config.stop.is_empty()).then_some(&config.stop),
-        );
-        if !request.tools.is_empty() {
-            let tools: Vec<Value> = request
+        let max_tokens = config.max_output_tokens;
+        let completion_field = self.max_tokens_field == "max_completion_tokens";
+        let response_format = match &request.output {
+            Some(output) => Some(ResponseFormat {
+                kind: "json_schema",
+                json_schema: JsonSchemaFormat {
+                    name: &output.name,
+                    strict: self.strict_output,
+                    schema: if self.strict_output {
+                        output.schema.openai_strict()?
+                    } else {
+                        output.schema.plain()
+                    },
+                },
+            }),
+            None => None,
+        };
+        let has_tools = !request.tools.is_empty();
+        let body = ChatBody {
+            model,
+            messages,
+            temperature: config.temperature,
+            max_completion_tokens: max_tokens.filter(|_| completion_field),
+            max_tokens: max_tokens.filter(|_| !completion_field),
+            top_p: config.top_p,
+            seed: config.seed,
+            stop: &config.stop,
+            tools: request
                 .tools
                 .iter()
-                .map(|t| {
-                    json!({"type": "function", "function": {
-                        "name": t.name,
-                        "description": t.description,
-                        "parameters": t.input_schema.plain().clone(),
-                    }})
+                .map(|t| FunctionTool {
+                    kind: "function",
+                    function: Function {
+                        name: &t.name,
+                        description: &t.description,
+                        parameters: t.input_schema.plain(),
+                    },
                 })
-                .collect();
-            set_opt(&mut body, "tools", Some(tools));
-            let choice = match &request.tool_choice {
+                .collect(),
+            tool_choice: has_tools.then(|| match &request.tool_choice {
                 ToolChoice::Auto => json!("auto"),
                 ToolChoice::Required => json!("required"),
                 ToolChoice::None => json!("none"),
                 ToolChoice::Tool(name) => json!({"type": "function", "function": {"name": name}}),
-            };
-            set_opt(&mut body, "tool_choice", Some(choice));
+            }),
+            response_format,
+            stream: stream.then_some(true),
+            stream_options: stream.then_some(StreamOptions {
+                include_usage: true,
+            }),
+        };
+        if config.extra.is_empty() {
+            return encode(&body);
         }
-        if let Some(output) = &request.output {
-            let schema = if self.strict_output {
-                output.schema.openai_strict()?.clone()
-            } else {
-                output.schema.plain().clone()
-            };
-            let format = json!({"type": "json_schema", "json_schema": {
-                "name": output.name,
-                "strict": self.strict_output,
-                "schema": schema,
-            }});
-            set_opt(&mut body, "response_format", Some(format));
-        }
-        if stream {
-            set_opt(&mut body, "stream", Some(true));
-            set_opt(
-                &mut body,
-                "stream_options",
-                Some(json!({"include_usage": true})),
-            );
-        }
-        merge_extra(&mut body, &config.extra);
-        Ok(body)
+        // Extra fields override ours: merge them into the JSON tree (rare; slower).
+        let mut tree = serde_json::to_value(&body).map_err(|e| {
+            FlowError::internal(format!("the request body does not serialize: {e}"))
+        })?;
+        merge_extra(&mut tree, &config.extra);
+        encode(&tree)
     }
 
     fn url(&self, _model: &str, _stream: bool) -> String {
@@ -222,6 +229,68 @@ impl Wire for OpenAiWire {
     ) -> Result<Vec<ModelDelta>, FlowError> {
         chunk_deltas(body, "message", transport)
     }
+}
+
+/// A chat completions request, serialized from borrowed parts (the schemas are not copied).
+#[derive(Serialize)]
+struct ChatBody<'a> {
+    model: &'a str,
+    messages: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<FunctionTool<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<ResponseFormat<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream_options: Option<StreamOptions>,
+}
+
+#[derive(Serialize)]
+struct FunctionTool<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: Function<'a>,
+}
+
+#[derive(Serialize)]
+struct Function<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+}
+
+#[derive(Serialize)]
+struct ResponseFormat<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    json_schema: JsonSchemaFormat<'a>,
+}
+
+#[derive(Serialize)]
+struct JsonSchemaFormat<'a> {
+    name: &'a str,
+    strict: bool,
+    schema: &'a Value,
+}
+
+#[derive(Serialize)]
+struct StreamOptions {
+    include_usage: bool,
 }
 
 fn encode_message(message: &Message, out: &mut Vec<Value>) {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use eventsource_stream::{Event, Eventsource};
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
-use reqwest::header::HeaderMap;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 use serde_json::Value;
 
 use crate::FlowError;
@@ -57,7 +57,7 @@ impl Transport {
         &self,
         url: reqwest::Url,
         headers: HeaderMap,
-        body: &Value,
+        body: Vec<u8>,
     ) -> Result<Value, FlowError> {
         let response = self.send(url, headers, body).await?;
         let bytes = response.bytes().await.map_err(|e| self.connection(&e))?;
@@ -74,7 +74,7 @@ impl Transport {
         &self,
         url: reqwest::Url,
         headers: HeaderMap,
-        body: &Value,
+        body: Vec<u8>,
     ) -> Result<SseStream, FlowError> {
         let response = self.send(url, headers, body).await?;
         let provider = self.provider;
@@ -112,13 +112,14 @@ impl Transport {
         &self,
         url: reqwest::Url,
         headers: HeaderMap,
-        body: &Value,
+        body: Vec<u8>,
     ) -> Result<reqwest::Response, FlowError> {
         let response = self
             .client
             .post(url)
             .headers(headers)
-            .json(body)
+            .header(CONTENT_TYPE, "application/json")
+            .body(body)
             .send()
             .await
             .map_err(|e| self.connection(&e))?;

@@ -249,6 +249,7 @@ impl From<std::convert::Infallible> for FlowError {
     }
 }
 
+#[cfg(any(feature = "server", feature = "client", feature = "models"))]
 /// An error with its whole source chain ("builder error: No CA certificates were loaded ..."),
 /// as reqwest's own message names only the outermost cause.
 pub(crate) fn chain(error: &(dyn std::error::Error + 'static)) -> String {
@@ -316,14 +317,17 @@ mod tests {
         );
     }
 
+    #[cfg(any(feature = "server", feature = "client", feature = "models"))]
     #[derive(Debug, thiserror::Error)]
     #[error("builder error")]
     struct Outer(#[source] Inner);
 
+    #[cfg(any(feature = "server", feature = "client", feature = "models"))]
     #[derive(Debug, thiserror::Error)]
     #[error("No CA certificates were loaded from the system")]
     struct Inner;
 
+    #[cfg(any(feature = "server", feature = "client", feature = "models"))]
     #[test]
     fn chains_name_every_cause() {
         assert_eq!(

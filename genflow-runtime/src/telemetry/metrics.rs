@@ -5,7 +5,7 @@
 //! Recording is a no-op until [`Telemetry`](super::Telemetry) installs the recorder.
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 
@@ -73,20 +73,22 @@ pub fn record_generate(
         .increment(output_tokens);
 }
 
+#[cfg(feature = "server")]
 /// One HTTP flow request being answered: counted in flight until it is finished (or dropped,
 /// when the client goes away), then counted by status code with its latency.
 pub(crate) struct HttpRequest {
     flow: &'static str,
-    started: Instant,
+    started: std::time::Instant,
 }
 
+#[cfg(feature = "server")]
 impl HttpRequest {
     /// Counts a request to `flow` as in flight.
     pub(crate) fn start(flow: &'static str) -> Self {
         metrics::gauge!("genflow_http_in_flight_requests").increment(1.0);
         HttpRequest {
             flow,
-            started: Instant::now(),
+            started: std::time::Instant::now(),
         }
     }
 
@@ -100,12 +102,14 @@ impl HttpRequest {
     }
 }
 
+#[cfg(feature = "server")]
 impl Drop for HttpRequest {
     fn drop(&mut self) {
         metrics::gauge!("genflow_http_in_flight_requests").decrement(1.0);
     }
 }
 
+#[cfg(feature = "server")]
 /// Counts one request shed because the server was at its concurrency limit.
 pub(crate) fn load_shed() {
     metrics::counter!("genflow_http_load_shed_total").increment(1);

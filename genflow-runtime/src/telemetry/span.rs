@@ -14,7 +14,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use super::{TraceParent, path};
-use crate::{ActionKind, ActionMeta, FlowError};
+use crate::{ActionMeta, FlowError};
 
 /// Largest `genkit:input` / `genkit:output` attribute, in bytes.
 static IO_LIMIT: AtomicUsize = AtomicUsize::new(16 * 1024);
@@ -64,10 +64,11 @@ impl ActionSpan {
         }
     }
 
+    #[cfg(feature = "models")]
     /// Opens the span of one call of the model `name` (`provider/model`), with Genkit's
     /// attributes and the OpenTelemetry GenAI conventions (`gen_ai.*`).
     pub(crate) fn model(name: &str, provider: &str, local: bool) -> ActionSpan {
-        let path = path::child(&path::action_segment(ActionKind::Model, name));
+        let path = path::child(&path::action_segment(crate::ActionKind::Model, name));
         let model = name.split_once('/').map_or(name, |(_, model)| model);
         let span = tracing::info_span!(
             "genflow.model",
@@ -95,6 +96,7 @@ impl ActionSpan {
         }
     }
 
+    #[cfg(feature = "models")]
     /// Records a model call's token counts, as integers: the OpenTelemetry bridge turns `u64`
     /// fields into text, `i64` ones into integer attributes.
     pub(crate) fn record_usage(&self, input_tokens: u64, output_tokens: u64) {

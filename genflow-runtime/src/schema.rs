@@ -17,6 +17,9 @@ pub struct ActionSchemas {
     output: Value,
     chunk: Option<Value>,
     validator: Result<Validator, String>,
+    /// The input schema as offered to models when the action is a tool, made on first use.
+    #[cfg(feature = "models")]
+    for_models: std::sync::OnceLock<crate::model::SharedSchema>,
 }
 
 impl ActionSchemas {
@@ -29,7 +32,16 @@ impl ActionSchemas {
             output: schema_of::<O>(),
             chunk: streaming.then(schema_of::<C>),
             validator,
+            #[cfg(feature = "models")]
+            for_models: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The input schema as offered to models (shared, its provider dialects derived once).
+    #[cfg(feature = "models")]
+    pub(crate) fn input_for_models(&self) -> &crate::model::SharedSchema {
+        self.for_models
+            .get_or_init(|| crate::model::SharedSchema::new(self.input.clone()))
     }
 
     /// The input schema.
@@ -125,6 +137,11 @@ pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowErr
     })
 }
 
+/// `segment` escaped for a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub(crate) fn pointer_segment(segment: &str) -> String {
+    segment.replace('~', "~0").replace('/', "~1")
+}
+
 /// Converts a serde path (`context[1].text`) into a JSON pointer (`/context/1/text`).
 fn pointer_of(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
@@ -134,7 +151,7 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
         match segment {
             Segment::Seq { index } => out.push_str(&index.to_string()),
             Segment::Map { key } | Segment::Enum { variant: key } => {
-                out.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                out.push_str(&pointer_segment(key));
             }
             Segment::Unknown => out.push('?'),
         }

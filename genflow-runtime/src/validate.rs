@@ -8,11 +8,11 @@
 //! keywords (such as `x-` extensions) are ignored, as the specification says.
 
 use std::collections::{HashMap, HashSet};
-use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
 use crate::error::Violation;
+use crate::schema::pointer_segment;
 
 /// Keywords genflow cannot honour: a schema using them is refused rather than half-checked.
 const UNSUPPORTED: &[&str] = &["$dynamicRef", "$recursiveRef", "unevaluatedItems"];
@@ -131,14 +131,19 @@ fn check(
         }
     }
     for (keyword, sub) in map {
-        let at = format!("{path}/{}", escape(keyword));
+        let at = format!("{path}/{}", pointer_segment(keyword));
         match (keyword.as_str(), sub) {
             (
                 "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas",
                 Value::Object(children),
             ) => {
                 for (name, child) in children {
-                    check(root, child, &format!("{at}/{}", escape(name)), patterns)?;
+                    check(
+                        root,
+                        child,
+                        &format!("{at}/{}", pointer_segment(name)),
+                        patterns,
+                    )?;
                 }
             }
             ("allOf" | "anyOf" | "oneOf" | "prefixItems", Value::Array(children)) => {
@@ -199,11 +204,6 @@ fn percent_decode(text: &str) -> Option<String> {
         }
     }
     String::from_utf8(out).ok()
-}
-
-/// A JSON pointer segment.
-fn escape(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// A numeric bound: its keyword, whether a number satisfies it, and the words of a violation.
@@ -637,7 +637,7 @@ impl Run<'_> {
     fn descend(&mut self, schema: &Value, child: &Value, path: &mut String, segment: &str) {
         let len = path.len();
         path.push('/');
-        path.push_str(&escape(segment));
+        path.push_str(&pointer_segment(segment));
         let saved = std::mem::take(&mut self.refs);
         self.node(schema, child, path);
         self.refs = saved;
@@ -690,9 +690,7 @@ fn shown(value: &Value) -> String {
     while !text.is_char_boundary(end) {
         end -= 1;
     }
-    let mut short = text[..end].to_owned();
-    let _ = write!(short, "…");
-    short
+    format!("{}…", &text[..end])
 }
 
 #[cfg(test)]

@@ -236,7 +236,7 @@ impl<O> Generate<O> {
             .map(|t| ToolDefinition {
                 name: t.meta().name.to_owned(),
                 description: t.meta().description.to_owned(),
-                input_schema: t.schemas().input().clone().into(),
+                input_schema: t.schemas().input_for_models().clone(),
             })
             .collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));

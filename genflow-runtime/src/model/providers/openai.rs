@@ -27,7 +27,8 @@ pub struct OpenAi {
     base_url: String,
     key: Option<ApiKey>,
     strict_output: bool,
-    max_tokens_field: &'static str,
+    /// `max_completion_tokens` (OpenAI) rather than `max_tokens` (other servers).
+    completion_tokens: bool,
 }
 
 impl OpenAi {
@@ -38,7 +39,7 @@ impl OpenAi {
             base_url: OPENAI_URL.to_owned(),
             key: Some(ApiKey::new(Some(api_key.into()), "OPENAI_API_KEY")),
             strict_output: true,
-            max_tokens_field: "max_completion_tokens",
+            completion_tokens: true,
         }
     }
 
@@ -67,7 +68,7 @@ impl OpenAi {
             base_url: base_url.into(),
             key: None,
             strict_output: false,
-            max_tokens_field: "max_tokens",
+            completion_tokens: false,
         }
     }
 
@@ -110,7 +111,7 @@ impl Provider for OpenAi {
             base_url: self.base_url.trim_end_matches('/').to_owned(),
             key,
             strict_output: self.strict_output,
-            max_tokens_field: self.max_tokens_field,
+            completion_tokens: self.completion_tokens,
         });
         Ok(Arc::new(HttpModel::new(wire, self.name, id)?))
     }
@@ -120,7 +121,8 @@ struct OpenAiWire {
     base_url: String,
     key: Option<String>,
     strict_output: bool,
-    max_tokens_field: &'static str,
+    /// `max_completion_tokens` (OpenAI) rather than `max_tokens` (other servers).
+    completion_tokens: bool,
 }
 
 impl Wire for OpenAiWire {
@@ -141,7 +143,6 @@ impl Wire for OpenAiWire {
         }
         let config = &request.config;
         let max_tokens = config.max_output_tokens;
-        let completion_field = self.max_tokens_field == "max_completion_tokens";
         let response_format = match &request.output {
             Some(output) => Some(ResponseFormat {
                 kind: "json_schema",
@@ -162,8 +163,8 @@ impl Wire for OpenAiWire {
             model,
             messages,
             temperature: config.temperature,
-            max_completion_tokens: max_tokens.filter(|_| completion_field),
-            max_tokens: max_tokens.filter(|_| !completion_field),
+            max_completion_tokens: max_tokens.filter(|_| self.completion_tokens),
+            max_tokens: max_tokens.filter(|_| !self.completion_tokens),
             top_p: config.top_p,
             seed: config.seed,
             stop: &config.stop,

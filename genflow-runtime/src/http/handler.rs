@@ -75,7 +75,7 @@ impl FlowRoute {
             Err(error) => error.render(self.shared.dev_mode),
         };
         trace::write(ids, response.headers_mut());
-        request_metrics.finish(response.status().as_u16());
+        request_metrics.finish(response.status());
         response
     }
 

@@ -47,9 +47,6 @@ pub enum TelemetryError {
     /// A global `tracing` subscriber was already installed.
     #[error("a global tracing subscriber is already installed: {0}")]
     SubscriberInstalled(String),
-    /// The Prometheus recorder could not be installed.
-    #[error("cannot install the Prometheus recorder: {0}")]
-    Metrics(String),
     /// The OTLP exporter could not be built.
     #[error("cannot build the OTLP exporter: {0}")]
     Otlp(String),
@@ -153,7 +150,7 @@ impl Telemetry {
     pub fn init(self) -> Result<TelemetryGuard, TelemetryError> {
         span::configure_io(self.record_io, self.io_limit);
         if self.metrics {
-            metrics::install().map_err(TelemetryError::Metrics)?;
+            metrics::install();
         }
         let mut provider = SdkTracerProvider::builder();
         let (capacity, recording) = match self.trace_store {

@@ -6,6 +6,7 @@
 //! subscriber the application set, and metrics are not recorded.
 
 mod ids;
+mod layer;
 pub mod metrics;
 mod path;
 mod span;
@@ -14,10 +15,9 @@ mod store;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use opentelemetry::trace::{
-    SpanContext, TraceContextExt, TraceFlags, TraceState, TracerProvider as _,
-};
-use opentelemetry_sdk::trace::SdkTracerProvider;
+use opentelemetry::trace::{SpanContext, TraceContextExt, TraceFlags, TraceState};
+use opentelemetry_sdk::Resource;
+use opentelemetry_sdk::trace::SpanProcessor;
 use tracing::{Level, Metadata};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::filter::{FilterExt, filter_fn};
@@ -141,18 +141,18 @@ impl Telemetry {
         self
     }
 
-    /// Installs the global `tracing` subscriber (logs, OpenTelemetry bridge, trace store, OTLP)
-    /// and the metrics recorder. Keep the guard alive: dropping it flushes and stops export.
+    /// Installs the global `tracing` subscriber (logs, span layer, trace store, OTLP)
+    /// and turns metrics on. Keep the guard alive: dropping it flushes and stops export.
     ///
-    /// Logs show events (at the `RUST_LOG` level); spans go to the OpenTelemetry bridge only
+    /// Logs show events (at the `RUST_LOG` level); spans go to genflow's span layer only
     /// (at `info` and above), so they cost no log formatting, and the debug events of
-    /// dependencies never reach the bridge.
+    /// dependencies never reach it.
     pub fn init(self) -> Result<TelemetryGuard, TelemetryError> {
         span::configure_io(self.record_io, self.io_limit);
         if self.metrics {
             metrics::install();
         }
-        let mut provider = SdkTracerProvider::builder();
+        let mut processors: Vec<Box<dyn SpanProcessor>> = Vec::new();
         let (capacity, recording) = match self.trace_store {
             None => (DEFAULT_TRACE_STORE, false),
             Some(traces) => (traces, true),
@@ -160,11 +160,20 @@ impl Telemetry {
         if capacity > 0 {
             let store = STORE.get_or_init(|| TraceStore::new(capacity)).clone();
             store.set_recording(recording);
-            provider = provider.with_span_processor(store);
+            processors.push(Box::new(store));
         }
-        let (provider, exporting) = otlp::add_exporter(provider, self.otlp_endpoint.as_deref())?;
-        let provider = provider.build();
-        let tracer = provider.tracer("genflow");
+        let exporting = match otlp::exporter(self.otlp_endpoint.as_deref())? {
+            Some(exporter) => {
+                processors.push(exporter);
+                true
+            }
+            None => false,
+        };
+        let resource = Resource::builder().build();
+        for processor in &mut processors {
+            processor.set_resource(&resource);
+        }
+        let processors: layer::Processors = processors.into();
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&self.filter));
         let fmt = if self.json_logs {
@@ -175,24 +184,16 @@ impl Telemetry {
         };
         tracing_subscriber::registry()
             .with(fmt.with_filter(filter.and(filter_fn(|meta| meta.is_event()))))
-            .with(
-                tracing_opentelemetry::layer()
-                    .with_tracer(tracer)
-                    .with_location(false)
-                    .with_threads(false)
-                    .with_target(false)
-                    .with_tracked_inactivity(false)
-                    .with_filter(filter_fn(exported)),
-            )
+            .with(layer::SpanLayer::new(processors.clone()).with_filter(filter_fn(exported)))
             .try_init()
             .map_err(|e| TelemetryError::SubscriberInstalled(e.to_string()))?;
         EXPORTING.store(exporting, Ordering::Relaxed);
         INSTALLED.store(true, Ordering::Relaxed);
-        Ok(TelemetryGuard { provider })
+        Ok(TelemetryGuard { processors })
     }
 }
 
-/// What the OpenTelemetry bridge sees: spans at `info` and above, events at `warn` and above.
+/// What the span layer sees: spans at `info` and above, events at `warn` and above.
 /// A metadata-only filter, so `tracing` caches the decision per callsite.
 fn exported(meta: &Metadata<'_>) -> bool {
     let floor = if meta.is_span() {
@@ -212,15 +213,24 @@ pub(crate) fn spans_kept() -> bool {
 }
 
 /// Keeps telemetry running; flushes exporters when dropped.
-#[derive(Debug)]
 pub struct TelemetryGuard {
-    provider: SdkTracerProvider,
+    processors: layer::Processors,
+}
+
+impl std::fmt::Debug for TelemetryGuard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TelemetryGuard")
+            .field("processors", &self.processors.len())
+            .finish()
+    }
 }
 
 impl Drop for TelemetryGuard {
     fn drop(&mut self) {
-        // Shutdown errors at exit have nowhere useful to go.
-        let _ = self.provider.shutdown();
+        for processor in self.processors.iter() {
+            // Shutdown errors at exit have nowhere useful to go.
+            let _ = processor.shutdown();
+        }
     }
 }
 
@@ -229,8 +239,12 @@ pub fn store() -> Option<&'static TraceStore> {
     STORE.get()
 }
 
-/// The OpenTelemetry ids of `span`, when telemetry is installed.
+/// The ids of `span`: from genflow's span layer when [`Telemetry::init`] installed it, else
+/// from an application's own `tracing-opentelemetry` layer.
 pub fn ids_of(span: &tracing::Span) -> Option<SpanIds> {
+    if let Some(ids) = layer::ids_of(span) {
+        return Some(ids);
+    }
     let context = span.context();
     let span_context = context.span().span_context().clone();
     span_context.is_valid().then(|| SpanIds {
@@ -241,6 +255,9 @@ pub fn ids_of(span: &tracing::Span) -> Option<SpanIds> {
 
 /// Makes `span` a child of the caller's remote span.
 pub(crate) fn join_remote(span: &tracing::Span, parent: &TraceParent) {
+    if layer::join_remote(span, parent) {
+        return;
+    }
     let flags = if parent.sampled {
         TraceFlags::SAMPLED
     } else {
@@ -260,17 +277,15 @@ pub(crate) fn join_remote(span: &tracing::Span, parent: &TraceParent) {
 #[cfg(feature = "otlp")]
 mod otlp {
     use opentelemetry_otlp::{SpanExporter, WithExportConfig};
-    use opentelemetry_sdk::trace::TracerProviderBuilder;
+    use opentelemetry_sdk::trace::{BatchSpanProcessor, SpanProcessor};
 
     use super::TelemetryError;
 
-    /// Adds a batching OTLP/HTTP exporter when an endpoint is configured in code or through the
-    /// standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` variables;
-    /// says whether it did.
-    pub(super) fn add_exporter(
-        provider: TracerProviderBuilder,
+    /// A batching OTLP/HTTP exporter, when an endpoint is configured in code or through the
+    /// standard `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` variables.
+    pub(super) fn exporter(
         endpoint: Option<&str>,
-    ) -> Result<(TracerProviderBuilder, bool), TelemetryError> {
+    ) -> Result<Option<Box<dyn SpanProcessor>>, TelemetryError> {
         let from_env = [
             "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
             "OTEL_EXPORTER_OTLP_ENDPOINT",
@@ -278,7 +293,7 @@ mod otlp {
         .iter()
         .any(|v| std::env::var_os(v).is_some());
         if endpoint.is_none() && !from_env {
-            return Ok((provider, false));
+            return Ok(None);
         }
         crate::tls::install_crypto_provider();
         let mut exporter = SpanExporter::builder().with_http();
@@ -289,26 +304,27 @@ mod otlp {
         let exporter = exporter
             .build()
             .map_err(|e| TelemetryError::Otlp(e.to_string()))?;
-        Ok((provider.with_batch_exporter(exporter), true))
+        Ok(Some(Box::new(
+            BatchSpanProcessor::builder(exporter).build(),
+        )))
     }
 }
 
 #[cfg(not(feature = "otlp"))]
 mod otlp {
-    use opentelemetry_sdk::trace::TracerProviderBuilder;
+    use opentelemetry_sdk::trace::SpanProcessor;
 
     use super::TelemetryError;
 
     /// Without the `otlp` feature an explicit endpoint is a configuration error.
-    pub(super) fn add_exporter(
-        provider: TracerProviderBuilder,
+    pub(super) fn exporter(
         endpoint: Option<&str>,
-    ) -> Result<(TracerProviderBuilder, bool), TelemetryError> {
+    ) -> Result<Option<Box<dyn SpanProcessor>>, TelemetryError> {
         match endpoint {
             Some(endpoint) => Err(TelemetryError::Otlp(format!(
                 "an OTLP endpoint ({endpoint}) is configured, but genflow-runtime was built without the `otlp` feature"
             ))),
-            None => Ok((provider, false)),
+            None => Ok(None),
         }
     }
 }

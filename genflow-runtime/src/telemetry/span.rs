@@ -97,8 +97,8 @@ impl ActionSpan {
     }
 
     #[cfg(feature = "models")]
-    /// Records a model call's token counts, as integers: the OpenTelemetry bridge turns `u64`
-    /// fields into text, `i64` ones into integer attributes.
+    /// Records a model call's token counts as `i64`, which every OpenTelemetry layer exports as
+    /// integers (`tracing-opentelemetry` turns `u64` fields into text).
     pub(crate) fn record_usage(&self, input_tokens: u64, output_tokens: u64) {
         let int = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
         self.span

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use opentelemetry::trace::Status as OtelStatus;
+use opentelemetry::trace::{SpanId, Status as OtelStatus};
 use opentelemetry::{Array, Context, Value as OtelValue};
 use opentelemetry_sdk::error::OTelSdkResult;
 use opentelemetry_sdk::trace::{Span, SpanData, SpanProcessor};
@@ -38,9 +38,10 @@ struct Traces {
     by_id: HashMap<u128, StoredTrace>,
 }
 
+/// A trace's spans as they ended: converted to Genkit's shape only when read.
 #[derive(Debug, Default)]
 struct StoredTrace {
-    spans: Vec<SpanRecord>,
+    spans: Vec<SpanData>,
     dropped: usize,
 }
 
@@ -174,13 +175,15 @@ impl TraceStore {
     }
 
     /// Adds a finished span, evicting the oldest trace when full.
-    pub fn insert(&self, span: SpanRecord, trace_id: u128) {
+    fn insert(&self, span: SpanData) {
+        let trace_id = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
         let mut traces = self.lock();
+        let mut evicted = None;
         if !traces.by_id.contains_key(&trace_id) {
             if traces.order.len() == traces.capacity
                 && let Some(oldest) = traces.order.pop_front()
             {
-                traces.by_id.remove(&oldest);
+                evicted = traces.by_id.remove(&oldest);
             }
             traces.order.push_back(trace_id);
         }
@@ -190,6 +193,9 @@ impl TraceStore {
         } else {
             trace.dropped += 1;
         }
+        drop(traces);
+        // The evicted trace is freed after the lock is released.
+        drop(evicted);
     }
 
     /// The newest `limit` traces, newest first.
@@ -210,8 +216,8 @@ impl TraceStore {
         let traces = self.lock();
         let trace = traces.by_id.get(&id)?;
         let head = summary(id, trace);
-        let spans = trace
-            .spans
+        let records: Vec<SpanRecord> = trace.spans.iter().map(record_of).collect();
+        let spans = records
             .iter()
             .filter_map(|s| Some((s.span_id.clone(), serde_json::to_value(s).ok()?)))
             .collect();
@@ -221,37 +227,40 @@ impl TraceStore {
             start_time: head.start_time,
             end_time: head.end_time,
             spans,
-            tree: tree(&trace.spans),
+            tree: tree(&records),
             dropped_spans: trace.dropped,
         })
     }
 }
 
 fn summary(id: u128, trace: &StoredTrace) -> TraceSummary {
-    let root = root_of(&trace.spans);
+    let in_trace = |id: SpanId| trace.spans.iter().any(|s| s.span_context.span_id() == id);
+    // The span without a parent in this trace: a root, or the first span joining a remote trace.
+    let root = trace
+        .spans
+        .iter()
+        .find(|s| s.parent_span_id == SpanId::INVALID || !in_trace(s.parent_span_id));
     TraceSummary {
         trace_id: format!("{id:032x}"),
-        display_name: root.map(|r| r.display_name.clone()).unwrap_or_default(),
+        display_name: root.map(|r| r.name.to_string()).unwrap_or_default(),
         start_time: trace
             .spans
             .iter()
-            .map(|s| s.start_time)
+            .map(|s| millis(s.start_time))
             .fold(f64::INFINITY, f64::min),
-        end_time: trace.spans.iter().map(|s| s.end_time).fold(0.0, f64::max),
+        end_time: trace
+            .spans
+            .iter()
+            .map(|s| millis(s.end_time))
+            .fold(0.0, f64::max),
         span_count: trace.spans.len(),
-        state: root
-            .and_then(|r| r.attributes.get("genkit:state"))
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        state: root.and_then(|r| {
+            r.attributes
+                .iter()
+                .find(|kv| kv.key.as_str() == "genkit:state")
+                .map(|kv| kv.value.to_string())
+        }),
     }
-}
-
-/// The span without a parent in this trace (a root, or the first span joining a remote trace).
-fn root_of(spans: &[SpanRecord]) -> Option<&SpanRecord> {
-    let in_trace = |id: &String| spans.iter().any(|s| &s.span_id == id);
-    spans
-        .iter()
-        .find(|s| s.parent_span_id.as_ref().is_none_or(|p| !in_trace(p)))
 }
 
 fn tree(spans: &[SpanRecord]) -> Vec<SpanNode> {
@@ -284,8 +293,7 @@ impl SpanProcessor for TraceStore {
         if !self.is_recording() {
             return;
         }
-        let trace_id = u128::from_be_bytes(span.span_context.trace_id().to_bytes());
-        self.insert(record_of(span), trace_id);
+        self.insert(span);
     }
 
     fn force_flush(&self) -> OTelSdkResult {
@@ -297,7 +305,7 @@ impl SpanProcessor for TraceStore {
     }
 }
 
-fn record_of(span: SpanData) -> SpanRecord {
+fn record_of(span: &SpanData) -> SpanRecord {
     let parent = span.parent_span_id;
     let status = match &span.status {
         OtelStatus::Unset => SpanStatus {
@@ -316,8 +324,7 @@ fn record_of(span: SpanData) -> SpanRecord {
     SpanRecord {
         span_id: span.span_context.span_id().to_string(),
         trace_id: span.span_context.trace_id().to_string(),
-        parent_span_id: (parent != opentelemetry::trace::SpanId::INVALID)
-            .then(|| parent.to_string()),
+        parent_span_id: (parent != SpanId::INVALID).then(|| parent.to_string()),
         start_time: millis(span.start_time),
         end_time: millis(span.end_time),
         attributes: span
@@ -359,23 +366,31 @@ fn json_of(value: &OtelValue) -> Value {
 mod tests {
     use super::*;
 
-    fn span(id: &str, parent: Option<&str>, start: f64) -> SpanRecord {
-        SpanRecord {
-            span_id: id.to_owned(),
-            trace_id: "1".repeat(32),
-            parent_span_id: parent.map(str::to_owned),
-            start_time: start,
-            end_time: start + 1.0,
-            attributes: Map::new(),
-            display_name: id.to_owned(),
-            instrumentation_library: Library {
-                name: "genflow".into(),
-            },
-            span_kind: "INTERNAL".into(),
-            status: SpanStatus {
-                code: 0,
-                message: None,
-            },
+    /// A finished span `id` of `trace` (display name `name`), starting `start` ms after the
+    /// epoch.
+    fn span(trace: u128, id: u64, parent: Option<u64>, name: &str, start: u64) -> SpanData {
+        use opentelemetry::trace::{SpanContext, SpanKind, TraceFlags, TraceId, TraceState};
+        let at = |ms: u64| UNIX_EPOCH + Duration::from_millis(ms);
+        SpanData {
+            span_context: SpanContext::new(
+                TraceId::from(trace),
+                SpanId::from(id),
+                TraceFlags::SAMPLED,
+                false,
+                TraceState::default(),
+            ),
+            parent_span_id: parent.map_or(SpanId::INVALID, SpanId::from),
+            parent_span_is_remote: false,
+            span_kind: SpanKind::Internal,
+            name: name.to_owned().into(),
+            start_time: at(start),
+            end_time: at(start + 1),
+            attributes: vec![opentelemetry::KeyValue::new("genkit:state", "success")],
+            dropped_attributes_count: 0,
+            events: Default::default(),
+            links: Default::default(),
+            status: OtelStatus::Unset,
+            instrumentation_scope: opentelemetry::InstrumentationScope::builder("genflow").build(),
         }
     }
 
@@ -383,7 +398,7 @@ mod tests {
     fn keeps_the_newest_traces_only() {
         let store = TraceStore::new(2);
         for trace in 1..=3u128 {
-            store.insert(span("a", None, trace as f64), trace);
+            store.insert(span(trace, 1, None, "a", 10));
         }
         let ids: Vec<String> = store.list(10).into_iter().map(|t| t.trace_id).collect();
         assert_eq!(ids, [format!("{:032x}", 3), format!("{:032x}", 2)]);
@@ -393,12 +408,16 @@ mod tests {
     #[test]
     fn builds_the_span_tree() {
         let store = TraceStore::new(4);
-        store.insert(span("child2", Some("root"), 3.0), 7);
-        store.insert(span("grandchild", Some("child1"), 2.5), 7);
-        store.insert(span("child1", Some("root"), 2.0), 7);
-        store.insert(span("root", Some("remote-parent"), 1.0), 7);
+        store.insert(span(7, 3, Some(1), "child2", 30));
+        store.insert(span(7, 4, Some(2), "grandchild", 25));
+        store.insert(span(7, 2, Some(1), "child1", 20));
+        store.insert(span(7, 1, Some(99), "root", 10));
         let trace = store.get(&format!("{:032x}", 7)).expect("stored");
         assert_eq!(trace.display_name, "root");
+        assert_eq!((trace.start_time, trace.end_time), (10.0, 31.0));
+        let summary = &store.list(1)[0];
+        assert_eq!(summary.state.as_deref(), Some("success"));
+        assert_eq!(summary.span_count, 4);
         assert_eq!(trace.tree.len(), 1);
         let root = &trace.tree[0];
         let names: Vec<&str> = root

@@ -87,11 +87,12 @@ impl Runner {
 
     async fn tool_loop(
         &self,
-        request: GenerateRequest,
+        mut request: GenerateRequest,
         output: Option<&OutputSchema>,
     ) -> Result<Generation, FlowError> {
         let model = self.models.resolve(self.model.as_deref())?;
-        let mut messages = request.messages.clone();
+        // Each turn sends the conversation so far with the rest of the request.
+        let mut messages = std::mem::take(&mut request.messages);
         let mut usage = Usage::default();
         let mut turns = 0;
         let mut tool_rounds = 0;
@@ -187,9 +188,12 @@ impl Runner {
             .fallback
             .as_deref()
             .or_else(|| self.models.fallback_name());
+        let Some(fallback) = fallback else {
+            return self.attempt(model, request, turn).await;
+        };
         match self.attempt(model, request.clone(), turn).await {
-            Err(e) if fallback.is_some() && falls_back(e.status()) => {
-                let fallback_model = self.models.resolve(fallback)?;
+            Err(e) if falls_back(e.status()) => {
+                let fallback_model = self.models.resolve(Some(fallback))?;
                 tracing::warn!(
                     error = %e,
                     from = %model.info().name,

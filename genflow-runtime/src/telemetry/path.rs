@@ -1,7 +1,7 @@
 //! Genkit's `genkit:path` of nested actions and steps: `/{ragQuery,t:flow}/{retrieve,t:flowStep,s:flowStep}`.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::ActionKind;
 
@@ -27,11 +27,16 @@ pub(crate) fn step_segment(name: &str) -> String {
     format!("{{{name},t:flowStep,s:flowStep}}")
 }
 
-/// The path of a child of the current action or step.
-pub(crate) fn child(segment: &str) -> Arc<str> {
+/// The path of a child of the current action or step. The path is a span attribute only, so
+/// while nothing keeps spans it is left empty (nothing is formatted).
+pub(crate) fn child(segment: impl FnOnce() -> String) -> Arc<str> {
+    static EMPTY: OnceLock<Arc<str>> = OnceLock::new();
+    if !super::spans_kept() {
+        return Arc::clone(EMPTY.get_or_init(|| Arc::from("")));
+    }
     match current() {
-        Some(parent) => format!("{parent}/{segment}").into(),
-        None => format!("/{segment}").into(),
+        Some(parent) => format!("{parent}/{}", segment()).into(),
+        None => format!("/{}", segment()).into(),
     }
 }
 

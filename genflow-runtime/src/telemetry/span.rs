@@ -39,7 +39,7 @@ impl ActionSpan {
     /// a caller's remote span.
     pub(crate) fn new(meta: &ActionMeta, remote: Option<&TraceParent>) -> ActionSpan {
         let is_root = path::current().is_none();
-        let path = path::child(&path::action_segment(meta.kind, meta.name));
+        let path = path::child(|| path::action_segment(meta.kind, meta.name));
         let span = tracing::info_span!(
             "genflow.action",
             "otel.name" = meta.name,
@@ -68,7 +68,7 @@ impl ActionSpan {
     /// Opens the span of one call of the model `name` (`provider/model`), with Genkit's
     /// attributes and the OpenTelemetry GenAI conventions (`gen_ai.*`).
     pub(crate) fn model(name: &str, provider: &str, local: bool) -> ActionSpan {
-        let path = path::child(&path::action_segment(crate::ActionKind::Model, name));
+        let path = path::child(|| path::action_segment(crate::ActionKind::Model, name));
         let model = name.split_once('/').map_or(name, |(_, model)| model);
         let span = tracing::info_span!(
             "genflow.model",
@@ -137,7 +137,7 @@ impl ActionSpan {
 
 /// The span of a `ctx.run` step, and the path its children extend.
 pub(crate) fn step_span(name: &str) -> (Span, Arc<str>) {
-    let path = path::child(&path::step_segment(name));
+    let path = path::child(|| path::step_segment(name));
     let span = tracing::info_span!(
         "genflow.step",
         "otel.name" = name,

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use crate::events::FlowEvents;
 use crate::runner;
 use crate::schema::decode;
-use crate::telemetry::{self, ActionSpan, SpanIds, TraceParent};
+use crate::telemetry::{ActionSpan, SpanIds, TraceParent};
 use crate::{
     Action, ActionKind, ActionMeta, ActionSchemas, FlowContext, FlowError, SourceLocation, StateMap,
 };
@@ -80,7 +80,7 @@ impl<A: Action> DynAction for A {
     fn start(&self, call: Call) -> Started {
         let span = ActionSpan::new(&A::META, call.parent.as_ref());
         span.record_input(&call.input);
-        let ids = telemetry::ids_of(&span.span);
+        let ids = span.ids();
         let future = Box::pin(async move {
             let result = run_json::<A>(&span, call).await;
             span.record_result(&result);

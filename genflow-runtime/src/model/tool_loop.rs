@@ -335,7 +335,7 @@ impl Runner {
                 }
             }
         };
-        let span = tracing::info_span!("genflow.tool", "genkit:name" = %call.name);
+        let span = telemetry::tool_span(&call.name);
         let result = Next::<ToolHook>::new(&self.middleware, &inner)
             .run(call.clone())
             .instrument(span)

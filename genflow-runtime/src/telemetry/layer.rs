@@ -147,16 +147,6 @@ impl Visit for EventFields {
     }
 }
 
-/// A fresh non-zero id.
-fn new_id<T: Default + PartialEq>(next: impl Fn() -> T) -> T {
-    loop {
-        let id = next();
-        if id != T::default() {
-            return id;
-        }
-    }
-}
-
 impl<S> tracing_subscriber::Layer<S> for SpanLayer
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
@@ -168,24 +158,13 @@ where
                 .get::<SpanState>()
                 .map(|s| (s.ids, s.sampled))
         });
-        let span_id = new_id(|| fastrand::u64(..));
         let (ids, parent, sampled) = match parent {
             Some((parent, sampled)) => (
-                SpanIds {
-                    trace_id: parent.trace_id,
-                    span_id,
-                },
+                SpanIds::fresh(Some(parent.trace_id)),
                 Some(parent.span_id),
                 sampled,
             ),
-            None => (
-                SpanIds {
-                    trace_id: new_id(|| fastrand::u128(..)),
-                    span_id,
-                },
-                None,
-                true,
-            ),
+            None => (SpanIds::fresh(None), None, true),
         };
         let data = (sampled && super::spans_kept()).then(|| {
             let mut kept = Kept {

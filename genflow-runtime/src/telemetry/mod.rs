@@ -29,6 +29,8 @@ pub use ids::{SpanIds, TraceParent};
 pub use store::{SpanNode, SpanRecord, TraceData, TraceStore, TraceSummary};
 
 pub(crate) use path::scope as path_scope;
+#[cfg(feature = "models")]
+pub(crate) use span::tool_span;
 pub(crate) use span::{ActionSpan, record_step, step_span};
 
 static STORE: OnceLock<TraceStore> = OnceLock::new();

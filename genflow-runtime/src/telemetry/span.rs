@@ -13,7 +13,7 @@ use serde::Serialize;
 use tracing::Span;
 use tracing::field::Empty;
 
-use super::{TraceParent, path};
+use super::{SpanIds, TraceParent, path};
 use crate::{ActionMeta, FlowError};
 
 /// Largest `genkit:input` / `genkit:output` attribute, in bytes.
@@ -28,9 +28,15 @@ pub(crate) fn configure_io(enabled: bool, limit: usize) {
 }
 
 /// The span of one action run, and the path its children extend.
+///
+/// While telemetry is installed but nothing keeps spans, genflow opens no `tracing` spans at
+/// all; an action then still has ids (the trace headers carry them), joined to the caller's
+/// trace if there is one.
 pub(crate) struct ActionSpan {
     pub(crate) span: Span,
     pub(crate) path: Arc<str>,
+    /// The ids of a run without a `tracing` span.
+    ids: Option<SpanIds>,
     record_io: bool,
 }
 
@@ -40,6 +46,14 @@ impl ActionSpan {
     pub(crate) fn new(meta: &ActionMeta, remote: Option<&TraceParent>) -> ActionSpan {
         let is_root = path::current().is_none();
         let path = path::child(|| path::action_segment(meta.kind, meta.name));
+        if !super::spans_kept() {
+            return ActionSpan {
+                span: Span::none(),
+                path,
+                ids: Some(SpanIds::fresh(remote.map(|r| r.ids.trace_id))),
+                record_io: false,
+            };
+        }
         let span = tracing::info_span!(
             "genflow.action",
             "otel.name" = meta.name,
@@ -60,8 +74,15 @@ impl ActionSpan {
         ActionSpan {
             span,
             path,
+            ids: None,
             record_io: !meta.redact && IO_ENABLED.load(Ordering::Relaxed),
         }
+    }
+
+    /// The run's trace and span ids, when telemetry (genflow's or the application's) gives
+    /// them.
+    pub(crate) fn ids(&self) -> Option<SpanIds> {
+        self.ids.or_else(|| super::ids_of(&self.span))
     }
 
     #[cfg(feature = "models")]
@@ -69,6 +90,14 @@ impl ActionSpan {
     /// attributes and the OpenTelemetry GenAI conventions (`gen_ai.*`).
     pub(crate) fn model(name: &str, provider: &str, local: bool) -> ActionSpan {
         let path = path::child(|| path::action_segment(crate::ActionKind::Model, name));
+        if !super::spans_kept() {
+            return ActionSpan {
+                span: Span::none(),
+                path,
+                ids: None,
+                record_io: false,
+            };
+        }
         let model = name.split_once('/').map_or(name, |(_, model)| model);
         let span = tracing::info_span!(
             "genflow.model",
@@ -92,6 +121,7 @@ impl ActionSpan {
         ActionSpan {
             span,
             path,
+            ids: None,
             record_io: IO_ENABLED.load(Ordering::Relaxed),
         }
     }
@@ -128,7 +158,7 @@ impl ActionSpan {
     }
 
     fn io_text(&self, value: &impl Serialize) -> Option<String> {
-        if !self.record_io || self.span.is_disabled() || !super::spans_kept() {
+        if !self.record_io || self.span.is_disabled() {
             return None;
         }
         serde_json::to_string(value).ok().map(cap)
@@ -138,6 +168,9 @@ impl ActionSpan {
 /// The span of a `ctx.run` step, and the path its children extend.
 pub(crate) fn step_span(name: &str) -> (Span, Arc<str>) {
     let path = path::child(|| path::step_segment(name));
+    if !super::spans_kept() {
+        return (Span::none(), path);
+    }
     let span = tracing::info_span!(
         "genflow.step",
         "otel.name" = name,
@@ -150,6 +183,16 @@ pub(crate) fn step_span(name: &str) -> (Span, Arc<str>) {
         "otel.status_description" = Empty,
     );
     (span, path)
+}
+
+#[cfg(feature = "models")]
+/// The span of one tool call a model asked for.
+pub(crate) fn tool_span(name: &str) -> Span {
+    if super::spans_kept() {
+        tracing::info_span!("genflow.tool", "genkit:name" = name)
+    } else {
+        Span::none()
+    }
 }
 
 /// Records success or failure on a step span.

@@ -247,7 +247,7 @@ impl Run<'_> {
                 self.report(path, format!("{} is not allowed here", shown(value)));
                 return evaluated;
             }
-            Value::Object(map) => map,
+            Value::Object(map) => Keywords::of(map),
             _ => return evaluated,
         };
         if let Some(target) = map
@@ -263,19 +263,19 @@ impl Run<'_> {
             evaluated.extend(self.node(target, value, path));
             self.refs -= 1;
         }
-        self.generic(map, value, path);
-        self.applicators(map, value, path, &mut evaluated);
+        self.generic(&map, value, path);
+        self.applicators(&map, value, path, &mut evaluated);
         match value {
-            Value::Object(object) => self.object(map, object, path, &mut evaluated),
-            Value::Array(items) => self.array(map, items, path),
-            Value::String(text) => self.string(map, text, path),
-            Value::Number(_) => self.number(map, value, path),
+            Value::Object(object) => self.object(&map, object, path, &mut evaluated),
+            Value::Array(items) => self.array(&map, items, path),
+            Value::String(text) => self.string(&map, text, path),
+            Value::Number(_) => self.number(&map, value, path),
             _ => {}
         }
         evaluated
     }
 
-    fn generic(&mut self, map: &Map<String, Value>, value: &Value, path: &str) {
+    fn generic(&mut self, map: &Keywords<'_>, value: &Value, path: &str) {
         if let Some(types) = map.get("type") {
             let allowed: Vec<&str> = match types {
                 Value::String(t) => vec![t.as_str()],
@@ -311,7 +311,7 @@ impl Run<'_> {
 
     fn applicators(
         &mut self,
-        map: &Map<String, Value>,
+        map: &Keywords<'_>,
         value: &Value,
         path: &mut String,
         evaluated: &mut Evaluated,
@@ -384,7 +384,7 @@ impl Run<'_> {
 
     fn object(
         &mut self,
-        map: &Map<String, Value>,
+        map: &Keywords<'_>,
         object: &Map<String, Value>,
         path: &mut String,
         evaluated: &mut Evaluated,
@@ -502,7 +502,7 @@ impl Run<'_> {
         }
     }
 
-    fn array(&mut self, map: &Map<String, Value>, items: &[Value], path: &mut String) {
+    fn array(&mut self, map: &Keywords<'_>, items: &[Value], path: &mut String) {
         self.count(map, "minItems", "maxItems", items.len(), "items", path);
         let prefix = map.get("prefixItems").and_then(Value::as_array);
         let covered = prefix.map_or(0, Vec::len);
@@ -548,7 +548,7 @@ impl Run<'_> {
         }
     }
 
-    fn string(&mut self, map: &Map<String, Value>, text: &str, path: &str) {
+    fn string(&mut self, map: &Keywords<'_>, text: &str, path: &str) {
         self.count(
             map,
             "minLength",
@@ -568,7 +568,7 @@ impl Run<'_> {
         }
     }
 
-    fn number(&mut self, map: &Map<String, Value>, value: &Value, path: &str) {
+    fn number(&mut self, map: &Keywords<'_>, value: &Value, path: &str) {
         let Some(n) = value.as_f64() else {
             return;
         };
@@ -607,7 +607,7 @@ impl Run<'_> {
     /// `min`/`max` bounds on a length or count.
     fn count(
         &mut self,
-        map: &Map<String, Value>,
+        map: &Keywords<'_>,
         min: &str,
         max: &str,
         len: usize,
@@ -642,6 +642,78 @@ impl Run<'_> {
         self.node(schema, child, path);
         self.refs = saved;
         path.truncate(len);
+    }
+}
+
+/// A schema object with the set of validation keywords it holds, so the keywords it lacks
+/// (most of them, at any one node) are ruled out without a lookup.
+struct Keywords<'a> {
+    map: &'a Map<String, Value>,
+    present: u64,
+}
+
+impl<'a> Keywords<'a> {
+    fn of(map: &'a Map<String, Value>) -> Self {
+        Keywords {
+            map,
+            present: map.keys().fold(0, |bits, key| bits | bit(key)),
+        }
+    }
+
+    /// The keyword's value. Inlined, so a literal name's bit is a constant.
+    #[inline(always)]
+    fn get(&self, keyword: &str) -> Option<&'a Value> {
+        let bit = bit(keyword);
+        if bit != 0 && self.present & bit == 0 {
+            return None;
+        }
+        self.map.get(keyword)
+    }
+}
+
+/// The presence bit of a validation keyword; 0 for any other key.
+#[inline(always)]
+fn bit(keyword: &str) -> u64 {
+    match keyword {
+        "$ref" => 1 << 0,
+        "type" => 1 << 1,
+        "enum" => 1 << 2,
+        "const" => 1 << 3,
+        "allOf" => 1 << 4,
+        "anyOf" => 1 << 5,
+        "oneOf" => 1 << 6,
+        "not" => 1 << 7,
+        "if" => 1 << 8,
+        "then" => 1 << 9,
+        "else" => 1 << 10,
+        "properties" => 1 << 11,
+        "patternProperties" => 1 << 12,
+        "additionalProperties" => 1 << 13,
+        "unevaluatedProperties" => 1 << 14,
+        "required" => 1 << 15,
+        "dependentRequired" => 1 << 16,
+        "dependentSchemas" => 1 << 17,
+        "propertyNames" => 1 << 18,
+        "minProperties" => 1 << 19,
+        "maxProperties" => 1 << 20,
+        "prefixItems" => 1 << 21,
+        "items" => 1 << 22,
+        "contains" => 1 << 23,
+        "minContains" => 1 << 24,
+        "maxContains" => 1 << 25,
+        "minItems" => 1 << 26,
+        "maxItems" => 1 << 27,
+        "uniqueItems" => 1 << 28,
+        "minLength" => 1 << 29,
+        "maxLength" => 1 << 30,
+        "pattern" => 1 << 31,
+        "minimum" => 1 << 32,
+        "maximum" => 1 << 33,
+        "exclusiveMinimum" => 1 << 34,
+        "exclusiveMaximum" => 1 << 35,
+        "multipleOf" => 1 << 36,
+        "format" => 1 << 37,
+        _ => 0,
     }
 }
 

@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::dialect::{self, DialectError};
 
@@ -13,14 +14,30 @@ use super::dialect::{self, DialectError};
 ///
 /// Cloning copies a pointer, so requests carrying it are cheap to clone, and each provider
 /// dialect ([`plain`](SharedSchema::plain), [`openai_strict`](SharedSchema::openai_strict)) is
-/// derived on first use and kept for the schema's lifetime. Serializes as the schema itself.
+/// derived on first use and kept for the schema's lifetime, with its JSON text, so request
+/// bodies copy the text instead of serializing the tree again. Serializes as the schema itself.
 #[derive(Clone)]
 pub struct SharedSchema(Arc<Forms>);
 
 struct Forms {
     canonical: Value,
-    plain: OnceLock<Value>,
-    openai_strict: OnceLock<Result<Value, DialectError>>,
+    plain: OnceLock<Form>,
+    openai_strict: OnceLock<Result<Form, DialectError>>,
+}
+
+/// A dialect of the schema and its JSON text.
+struct Form {
+    value: Value,
+    text: Box<RawValue>,
+}
+
+impl Form {
+    fn new(value: Value) -> Self {
+        // A `Value` always serializes; `null` stands in for the impossible failure.
+        let text =
+            serde_json::value::to_raw_value(&value).unwrap_or_else(|_| RawValue::NULL.to_owned());
+        Form { value, text }
+    }
 }
 
 impl SharedSchema {
@@ -40,16 +57,34 @@ impl SharedSchema {
 
     /// The canonical schema without `$schema` (see [`dialect::plain`]).
     pub fn plain(&self) -> &Value {
-        self.0
-            .plain
-            .get_or_init(|| dialect::plain(&self.0.canonical))
+        &self.plain_form().value
+    }
+
+    /// [`plain`](SharedSchema::plain) as JSON text.
+    pub fn plain_json(&self) -> &RawValue {
+        &self.plain_form().text
     }
 
     /// OpenAI's strict dialect of the schema (see [`dialect::openai_strict`]).
     pub fn openai_strict(&self) -> Result<&Value, DialectError> {
+        self.openai_strict_form().map(|form| &form.value)
+    }
+
+    /// [`openai_strict`](SharedSchema::openai_strict) as JSON text.
+    pub fn openai_strict_json(&self) -> Result<&RawValue, DialectError> {
+        self.openai_strict_form().map(|form| &*form.text)
+    }
+
+    fn plain_form(&self) -> &Form {
+        self.0
+            .plain
+            .get_or_init(|| Form::new(dialect::plain(&self.0.canonical)))
+    }
+
+    fn openai_strict_form(&self) -> Result<&Form, DialectError> {
         self.0
             .openai_strict
-            .get_or_init(|| dialect::openai_strict(&self.0.canonical))
+            .get_or_init(|| dialect::openai_strict(&self.0.canonical).map(Form::new))
             .as_ref()
             .map_err(Clone::clone)
     }
@@ -106,6 +141,15 @@ mod tests {
             strict,
             schema.openai_strict().expect("cached")
         ));
+        assert_eq!(
+            serde_json::from_str::<Value>(schema.openai_strict_json().expect("text").get())
+                .expect("json"),
+            *strict
+        );
+        assert_eq!(
+            schema.plain_json().get(),
+            r#"{"properties":{"a":{"type":"string"}},"type":"object"}"#
+        );
         let text = serde_json::to_string(&schema).expect("serializes");
         assert_eq!(
             serde_json::from_str::<SharedSchema>(&text).expect("reads"),

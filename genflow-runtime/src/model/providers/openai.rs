@@ -6,6 +6,7 @@ use std::sync::Arc;
 use eventsource_stream::Event;
 use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra};
@@ -150,9 +151,9 @@ impl Wire for OpenAiWire {
                     name: &output.name,
                     strict: self.strict_output,
                     schema: if self.strict_output {
-                        output.schema.openai_strict()?
+                        output.schema.openai_strict_json()?
                     } else {
-                        output.schema.plain()
+                        output.schema.plain_json()
                     },
                 },
             }),
@@ -176,7 +177,7 @@ impl Wire for OpenAiWire {
                     function: Function {
                         name: &t.name,
                         description: &t.description,
-                        parameters: t.input_schema.plain(),
+                        parameters: t.input_schema.plain_json(),
                     },
                 })
                 .collect(),
@@ -272,7 +273,7 @@ struct FunctionTool<'a> {
 struct Function<'a> {
     name: &'a str,
     description: &'a str,
-    parameters: &'a Value,
+    parameters: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -286,7 +287,7 @@ struct ResponseFormat<'a> {
 struct JsonSchemaFormat<'a> {
     name: &'a str,
     strict: bool,
-    schema: &'a Value,
+    schema: &'a RawValue,
 }
 
 #[derive(Serialize)]
@@ -422,5 +423,72 @@ impl Decoder for OpenAiDecoder {
         }
         let chunk = self.transport.parse_event(event)?;
         chunk_deltas(&chunk, "delta", &self.transport)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::request::OutputFormat;
+
+    fn wire(strict_output: bool) -> OpenAiWire {
+        OpenAiWire {
+            base_url: "http://127.0.0.1:1/v1".into(),
+            key: None,
+            strict_output,
+            completion_tokens: true,
+        }
+    }
+
+    fn request() -> GenerateRequest {
+        GenerateRequest {
+            messages: vec![Message::user("hi")],
+            output: Some(OutputFormat {
+                name: "Answer".into(),
+                schema: json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]})
+                    .into(),
+            }),
+            ..GenerateRequest::default()
+        }
+    }
+
+    fn body(wire: &OpenAiWire, request: &GenerateRequest) -> Value {
+        let bytes = wire.body("m", request, false).expect("encodes");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    #[test]
+    fn the_schema_text_is_spliced_into_the_body() {
+        let request = request();
+        let strict = body(&wire(true), &request);
+        let format = &strict["response_format"]["json_schema"];
+        assert_eq!(format["strict"], json!(true));
+        assert_eq!(
+            &format["schema"],
+            request
+                .output
+                .as_ref()
+                .map(|o| o.schema.openai_strict().expect("strict"))
+                .expect("output")
+        );
+        let plain = body(&wire(false), &request);
+        assert_eq!(
+            plain["response_format"]["json_schema"]["schema"],
+            json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]})
+        );
+    }
+
+    #[test]
+    fn extra_config_fields_override_and_keep_the_schema() {
+        let mut request = request();
+        request.config.extra.insert("seed".into(), json!(7));
+        request.config.extra.insert("store".into(), json!(false));
+        let merged = body(&wire(true), &request);
+        assert_eq!(merged["seed"], json!(7));
+        assert_eq!(merged["store"], json!(false));
+        assert_eq!(
+            merged["response_format"]["json_schema"]["schema"]["additionalProperties"],
+            json!(false)
+        );
     }
 }

@@ -27,6 +27,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Duration;
@@ -166,8 +167,8 @@ impl Generate<Untyped> {
     }
 
     /// Runs the generate (and its tool loop) to the end.
-    pub async fn run(self) -> Result<Generation, FlowError> {
-        self.into_runner(None).run().await
+    pub fn run(self) -> impl Future<Output = Result<Generation, FlowError>> {
+        self.into_runner(None).run()
     }
 
     /// Runs the generate, streaming chunks as they come.
@@ -178,17 +179,21 @@ impl Generate<Untyped> {
     }
 
     /// Structured output of type `T`, validated and decoded.
-    pub async fn generate_data<T: DeserializeOwned + JsonSchema + Send + 'static>(
+    pub fn generate_data<T: DeserializeOwned + JsonSchema + Send + 'static>(
         self,
-    ) -> Result<T, FlowError> {
-        Ok(self.output::<T>().run().await?.output)
+    ) -> impl Future<Output = Result<T, FlowError>> {
+        self.output::<T>()
+            .run()
+            .map(|generated| generated.map(|g| g.output))
     }
 }
 
 impl<T: DeserializeOwned + JsonSchema + Send + 'static> Generate<T> {
     /// Runs the generate and decodes the structured output.
-    pub async fn run(self) -> Result<Generated<T>, FlowError> {
-        decode_output(self.into_runner(None).run().await?)
+    pub fn run(self) -> impl Future<Output = Result<Generated<T>, FlowError>> {
+        self.into_runner(None)
+            .run()
+            .map(|generation| decode_output(generation?))
     }
 
     /// Runs the generate, streaming chunks (partial output included) as they come.

@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures::StreamExt;
-use futures::future::{BoxFuture, join_all};
+use futures::future::{BoxFuture, Either, join_all};
+use futures::{FutureExt, StreamExt};
 use serde_json::Value;
 use tokio::sync::mpsc;
 use tracing::Instrument;
@@ -188,10 +188,13 @@ impl Runner {
             .fallback
             .as_deref()
             .or_else(|| self.models.fallback_name());
-        let Some(fallback) = fallback else {
-            return self.attempt(model, request, turn).await;
+        // The request is kept for a second attempt only when a fallback model exists.
+        let second = fallback.map(|name| (name, request.clone()));
+        let result = self.attempt(model, request, turn).await;
+        let Some((fallback, request)) = second else {
+            return result;
         };
-        match self.attempt(model, request.clone(), turn).await {
+        match result {
             Err(e) if falls_back(e.status()) => {
                 let fallback_model = self.models.resolve(Some(fallback))?;
                 tracing::warn!(
@@ -200,7 +203,8 @@ impl Runner {
                     to = %fallback_model.info().name,
                     "model failed; using the fallback model"
                 );
-                self.attempt(&fallback_model, request, turn).await
+                // Boxed: a second inline attempt would double the size of this future.
+                Box::pin(self.attempt(&fallback_model, request, turn)).await
             }
             other => other,
         }
@@ -225,29 +229,35 @@ impl Runner {
             .retry
             .as_ref()
             .unwrap_or_else(|| self.models.retry_policy());
-        let call = async {
-            if self.chunks.is_some() {
-                let stream = policy.run(|| model.stream(request.clone())).await?;
-                self.forward(stream, &info.name, turn).await
-            } else {
-                policy.run(|| model.generate(request.clone())).await
-            }
-        };
         let started = std::time::Instant::now();
         let limit = self.options.timeout.or_else(|| self.models.call_timeout());
-        let call = telemetry::path_scope(model_span.path.clone(), call);
-        let result = match limit {
-            Some(limit) => tokio::time::timeout(limit, call)
-                .instrument(span.clone())
-                .await
-                .unwrap_or_else(|_| {
-                    Err(FlowError::deadline_exceeded(format!(
-                        "model '{}' did not answer within {limit:?}",
-                        info.name
-                    )))
-                }),
-            None => call.instrument(span.clone()).await,
-        };
+        // Built and awaited in one expression, so the call's future is stored once in this
+        // function's state (a local moved into the timeout would be kept as well).
+        let result = {
+            let call = telemetry::path_scope(model_span.path.clone(), async {
+                if self.chunks.is_some() {
+                    let stream = policy.run(|| model.stream(request.clone())).await?;
+                    self.forward(stream, &info.name, turn).await
+                } else {
+                    policy.run(|| model.generate(request.clone())).await
+                }
+            });
+            match limit {
+                Some(limit) => {
+                    Either::Left(tokio::time::timeout(limit, call).map(move |outcome| {
+                        outcome.unwrap_or_else(|_| {
+                            Err(FlowError::deadline_exceeded(format!(
+                                "model '{}' did not answer within {limit:?}",
+                                info.name
+                            )))
+                        })
+                    }))
+                }
+                None => Either::Right(call),
+            }
+        }
+        .instrument(span.clone())
+        .await;
         let (status, usage) = match &result {
             Ok(response) => (Status::Ok, response.usage),
             Err(e) => (e.status(), Usage::default()),

@@ -227,6 +227,14 @@ impl Run<'_> {
         });
     }
 
+    /// What each of `schemas` that `value` passes evaluated (an `anyOf` / `oneOf` list).
+    fn passing(&mut self, schemas: &[Value], value: &Value, path: &mut String) -> Vec<Evaluated> {
+        schemas
+            .iter()
+            .filter_map(|schema| self.passes(schema, value, path))
+            .collect()
+    }
+
     /// Whether `value` is valid under `schema`, without reporting.
     fn passes(&mut self, schema: &Value, value: &Value, path: &mut String) -> Option<Evaluated> {
         let mut trial = Run {
@@ -322,10 +330,7 @@ impl Run<'_> {
             }
         }
         if let Some(Value::Array(any)) = map.get("anyOf") {
-            let passing: Vec<Evaluated> = any
-                .iter()
-                .filter_map(|schema| self.passes(schema, value, path))
-                .collect();
+            let passing = self.passing(any, value, path);
             if passing.is_empty() {
                 self.report(
                     path,
@@ -338,10 +343,7 @@ impl Run<'_> {
             evaluated.extend(passing.into_iter().flatten());
         }
         if let Some(Value::Array(one)) = map.get("oneOf") {
-            let passing: Vec<Evaluated> = one
-                .iter()
-                .filter_map(|schema| self.passes(schema, value, path))
-                .collect();
+            let passing = self.passing(one, value, path);
             match passing.len() {
                 1 => evaluated.extend(passing.into_iter().flatten()),
                 0 => self.report(

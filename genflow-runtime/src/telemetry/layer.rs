@@ -331,19 +331,26 @@ mod tests {
             .map(|kv| &kv.value)
     }
 
-    #[test]
-    fn spans_become_span_data_with_parents_status_and_events() {
+    /// A subscriber with the layer, and what its processor collects.
+    fn collecting() -> (Collect, impl Subscriber + Send + Sync) {
         let collect = Collect::default();
         let processors: Processors =
             vec![Box::new(collect.clone()) as Box<dyn SpanProcessor>].into();
         let subscriber = tracing_subscriber::registry().with(SpanLayer::new(processors));
-        let remote = TraceParent {
-            ids: SpanIds {
-                trace_id: 0xabc,
-                span_id: 0xdef,
-            },
-            sampled: true,
-        };
+        (collect, subscriber)
+    }
+
+    fn caller(trace_id: u128, span_id: u64, sampled: bool) -> TraceParent {
+        TraceParent {
+            ids: SpanIds { trace_id, span_id },
+            sampled,
+        }
+    }
+
+    #[test]
+    fn spans_become_span_data_with_parents_status_and_events() {
+        let (collect, subscriber) = collecting();
+        let remote = caller(0xabc, 0xdef, true);
         let (outer_ids, inner_ids) = tracing::subscriber::with_default(subscriber, || {
             let outer = tracing::info_span!("outer", "otel.name" = "ragQuery", tokens = 7u64);
             assert!(join_remote(&outer, &remote));
@@ -390,17 +397,8 @@ mod tests {
 
     #[test]
     fn an_unsampled_caller_keeps_ids_but_no_data() {
-        let collect = Collect::default();
-        let processors: Processors =
-            vec![Box::new(collect.clone()) as Box<dyn SpanProcessor>].into();
-        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(processors));
-        let remote = TraceParent {
-            ids: SpanIds {
-                trace_id: 0x123,
-                span_id: 0x456,
-            },
-            sampled: false,
-        };
+        let (collect, subscriber) = collecting();
+        let remote = caller(0x123, 0x456, false);
         let ids = tracing::subscriber::with_default(subscriber, || {
             let span = tracing::info_span!("unsampled");
             join_remote(&span, &remote);

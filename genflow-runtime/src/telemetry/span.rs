@@ -47,12 +47,8 @@ impl ActionSpan {
         let is_root = path::current().is_none();
         let path = path::child(|| path::action_segment(meta.kind, meta.name));
         if !super::spans_kept() {
-            return ActionSpan {
-                span: Span::none(),
-                path,
-                ids: Some(SpanIds::fresh(remote.map(|r| r.ids.trace_id))),
-                record_io: false,
-            };
+            let ids = SpanIds::fresh(remote.map(|r| r.ids.trace_id));
+            return ActionSpan::unkept(path, Some(ids));
         }
         let span = tracing::info_span!(
             "genflow.action",
@@ -79,6 +75,16 @@ impl ActionSpan {
         }
     }
 
+    /// A run without a `tracing` span, while nothing would keep it.
+    fn unkept(path: Arc<str>, ids: Option<SpanIds>) -> ActionSpan {
+        ActionSpan {
+            span: Span::none(),
+            path,
+            ids,
+            record_io: false,
+        }
+    }
+
     /// The run's trace and span ids, when telemetry (genflow's or the application's) gives
     /// them.
     pub(crate) fn ids(&self) -> Option<SpanIds> {
@@ -91,12 +97,7 @@ impl ActionSpan {
     pub(crate) fn model(name: &str, provider: &str, local: bool) -> ActionSpan {
         let path = path::child(|| path::action_segment(crate::ActionKind::Model, name));
         if !super::spans_kept() {
-            return ActionSpan {
-                span: Span::none(),
-                path,
-                ids: None,
-                record_io: false,
-            };
+            return ActionSpan::unkept(path, None);
         }
         let model = name.split_once('/').map_or(name, |(_, model)| model);
         let span = tracing::info_span!(

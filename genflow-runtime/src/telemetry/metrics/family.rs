@@ -92,6 +92,11 @@ fn braces(labels: &str) -> String {
     }
 }
 
+/// Appends one `name{labels} value` line.
+fn sample(out: &mut String, name: &str, labels: &str, value: impl std::fmt::Display) {
+    let _ = writeln!(out, "{name}{} {value}", braces(labels));
+}
+
 /// A monotonic count.
 #[derive(Default)]
 pub(crate) struct Counter(AtomicU64);
@@ -106,12 +111,7 @@ impl Series for Counter {
     const TYPE: &'static str = "counter";
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let _ = writeln!(
-            out,
-            "{name}{} {}",
-            braces(labels),
-            self.0.load(Ordering::Relaxed)
-        );
+        sample(out, name, labels, self.0.load(Ordering::Relaxed));
     }
 }
 
@@ -132,12 +132,7 @@ impl Series for Gauge {
     const TYPE: &'static str = "gauge";
 
     fn render(&self, out: &mut String, name: &str, labels: &str) {
-        let _ = writeln!(
-            out,
-            "{name}{} {}",
-            braces(labels),
-            self.0.load(Ordering::Relaxed)
-        );
+        sample(out, name, labels, self.0.load(Ordering::Relaxed));
     }
 }
 

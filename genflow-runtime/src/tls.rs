@@ -11,7 +11,7 @@ pub(crate) fn install_crypto_provider() {
 }
 
 /// A client over the system's roots, or over the bundled roots when the system has none.
-#[cfg(any(feature = "client", feature = "models"))]
+#[cfg(feature = "client")]
 pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();
     reqwest::Client::builder()
@@ -19,18 +19,42 @@ pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
         .or_else(|_| bundled_roots_client())
 }
 
-/// A client for plain `http` endpoints: it trusts no CA root, so building it reads nothing
-/// (an `https` URL through it fails verification rather than going out unverified).
+/// The TLS configuration of model provider connections. With `trust_roots`, it trusts the
+/// system's CA store, or the bundled roots when the system has none; without, it trusts no
+/// root, so building it reads nothing (for plain `http` endpoints: an `https` URL through it
+/// fails verification rather than going out unverified).
 #[cfg(feature = "models")]
-pub(crate) fn plain_http_client() -> Result<reqwest::Client, reqwest::Error> {
+pub(crate) fn provider_config(trust_roots: bool) -> Result<rustls::ClientConfig, rustls::Error> {
     install_crypto_provider();
-    reqwest::Client::builder()
-        .tls_certs_only(std::iter::empty())
-        .build()
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()));
+    let roots = if trust_roots {
+        system_or_bundled(rustls_native_certs::load_native_certs().certs)
+    } else {
+        rustls::RootCertStore::empty()
+    };
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}
+
+/// The `system` roots, or the bundled ones when the system has no usable root.
+#[cfg(feature = "models")]
+fn system_or_bundled(
+    system: Vec<rustls::pki_types::CertificateDer<'static>>,
+) -> rustls::RootCertStore {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add_parsable_certificates(system);
+    if roots.is_empty() {
+        roots.add_parsable_certificates(webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter().cloned());
+    }
+    roots
 }
 
 /// A client trusting only the bundled roots, without reading the system's store.
-#[cfg(any(feature = "client", feature = "models"))]
+#[cfg(feature = "client")]
 fn bundled_roots_client() -> Result<reqwest::Client, reqwest::Error> {
     let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()
@@ -42,6 +66,7 @@ fn bundled_roots_client() -> Result<reqwest::Client, reqwest::Error> {
 mod tests {
     use super::*;
 
+    #[cfg(feature = "client")]
     #[test]
     fn the_bundled_roots_alone_make_a_client() {
         assert!(webpki_root_certs::TLS_SERVER_ROOT_CERTS.len() > 100);
@@ -55,7 +80,18 @@ mod tests {
 
     #[cfg(feature = "models")]
     #[test]
-    fn a_client_without_roots_builds() {
-        plain_http_client().expect("a client without CA roots");
+    fn the_bundled_roots_stand_in_for_a_missing_system_store() {
+        let bundled = system_or_bundled(Vec::new());
+        assert!(bundled.len() > 100, "{} bundled roots", bundled.len());
+        let one = webpki_root_certs::TLS_SERVER_ROOT_CERTS[0].clone();
+        assert_eq!(
+            system_or_bundled(vec![one]).len(),
+            1,
+            "system roots replace the bundle"
+        );
+        let unparsable = rustls::pki_types::CertificateDer::from(vec![1, 2, 3]);
+        assert_eq!(system_or_bundled(vec![unparsable]).len(), bundled.len());
+        provider_config(false).expect("a configuration without CA roots");
+        provider_config(true).expect("a configuration with CA roots");
     }
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use eventsource_stream::Event;
-use reqwest::header::{HeaderMap, HeaderName};
+use http::header::{HeaderMap, HeaderName};
 use serde_json::{Value, json};
 
 use super::transport::header_value;

@@ -3,6 +3,7 @@
 //! decoding); [`HttpModel`] does the rest the same way for all of them.
 
 mod anthropic;
+mod connector;
 mod gemini;
 mod openai;
 mod transport;
@@ -10,7 +11,8 @@ mod transport;
 use std::sync::Arc;
 
 use futures::future::BoxFuture;
-use reqwest::header::HeaderMap;
+use http::Uri;
+use http::header::HeaderMap;
 use serde_json::Value;
 
 pub use anthropic::Anthropic;
@@ -66,8 +68,8 @@ pub struct HttpModel<W: Wire> {
 
 /// What every call of one model sends the same: parsed once, when the model is resolved.
 struct Endpoint {
-    url: reqwest::Url,
-    stream_url: reqwest::Url,
+    url: Uri,
+    stream_url: Uri,
     headers: HeaderMap,
 }
 
@@ -78,7 +80,7 @@ impl<W: Wire> HttpModel<W> {
         let name = format!("{provider}/{id}");
         let parse = |stream| {
             let url = wire.url(id, stream);
-            reqwest::Url::parse(&url).map_err(|e| {
+            endpoint_uri(&url).map_err(|e| {
                 FlowError::new(
                     Status::FailedPrecondition,
                     format!("model '{name}' has an invalid endpoint URL '{url}': {e}"),
@@ -92,7 +94,7 @@ impl<W: Wire> HttpModel<W> {
         };
         let tls = [&endpoint.url, &endpoint.stream_url]
             .iter()
-            .any(|url| url.scheme() != "http");
+            .any(|url| url.scheme_str() != Some("http"));
         Ok(HttpModel {
             transport: Transport::new(provider, tls)?,
             id: id.to_owned(),
@@ -155,6 +157,18 @@ impl<W: Wire> Model for HttpModel<W> {
             let decoder = wire.decoder(&request, transport);
             Ok(Transport::decode(events, decoder))
         })
+    }
+}
+
+/// `url` as an absolute `http` or `https` URI.
+fn endpoint_uri(url: &str) -> Result<Uri, String> {
+    let uri: Uri = url
+        .parse()
+        .map_err(|e: http::uri::InvalidUri| e.to_string())?;
+    match (uri.scheme_str(), uri.host()) {
+        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(uri),
+        (Some("http" | "https"), _) => Err("no host".into()),
+        _ => Err("the scheme must be http or https".into()),
     }
 }
 

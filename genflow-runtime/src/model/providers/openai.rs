@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use eventsource_stream::Event;
-use reqwest::header::{AUTHORIZATION, HeaderMap};
+use http::header::{AUTHORIZATION, HeaderMap};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};

@@ -1,14 +1,23 @@
 //! The HTTP and SSE plumbing every provider shares: posting JSON, reading an event stream,
 //! and turning failed responses into typed errors.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use eventsource_stream::{Event, Eventsource};
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION};
+use http::{Method, Request, Response, Uri};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioExecutor;
 use serde_json::Value;
 
+use super::connector::ProxyConnector;
 use crate::FlowError;
 use crate::model::delta::{ModelDelta, ModelStream};
 use crate::model::retry::{ProviderError, parse_proto_duration, parse_retry_after};
@@ -17,10 +26,62 @@ use crate::model::retry::{ProviderError, parse_proto_duration, parse_retry_after
 const MAX_MESSAGE: usize = 2000;
 
 /// One provider's HTTP client.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Transport {
     provider: &'static str,
-    client: reqwest::Client,
+    http: Arc<HttpClient>,
+}
+
+impl std::fmt::Debug for Transport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Transport")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A connection pool for provider calls: hyper's client over TCP (through the environment's
+/// proxy, if any) and rustls, HTTP/1.1 or HTTP/2 as the server offers.
+pub(crate) struct HttpClient {
+    client: Client<HttpsConnector<ProxyConnector>, Full<Bytes>>,
+    connector: ProxyConnector,
+}
+
+impl HttpClient {
+    /// A client whose `https` connections trust `tls`'s roots and whose requests go through
+    /// the proxies `proxies` names.
+    pub(crate) fn new(tls: rustls::ClientConfig, proxies: Matcher) -> Self {
+        let connector = ProxyConnector::new(proxies);
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(connector.clone());
+        HttpClient {
+            client: Client::builder(TokioExecutor::new()).build(https),
+            connector,
+        }
+    }
+
+    /// Sends a `POST` of the JSON `body` to `uri`.
+    pub(crate) async fn post(
+        &self,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
+        let proxy_auth = self.connector.forward_auth(&uri);
+        let mut request = Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(auth) = proxy_auth {
+            headers.insert(PROXY_AUTHORIZATION, auth);
+        }
+        self.client.request(request).await
+    }
 }
 
 /// A stream of server-sent events.
@@ -37,30 +98,29 @@ impl Transport {
     /// CA roots for `https` endpoints, without them (nothing to read at start-up) for plain
     /// `http` ones such as a local Ollama or vLLM server.
     pub fn new(provider: &'static str, tls: bool) -> Result<Self, FlowError> {
-        type Shared = OnceLock<Result<reqwest::Client, String>>;
+        type Shared = OnceLock<Result<Arc<HttpClient>, String>>;
         static TLS: Shared = OnceLock::new();
         static PLAIN: Shared = OnceLock::new();
-        let (shared, build): (&Shared, fn() -> _) = if tls {
-            (&TLS, crate::tls::http_client)
-        } else {
-            (&PLAIN, crate::tls::plain_http_client)
-        };
-        let client = shared
-            .get_or_init(|| build().map_err(|e| crate::error::chain(&e)))
+        let shared = if tls { &TLS } else { &PLAIN };
+        let http = shared
+            .get_or_init(|| {
+                let config = crate::tls::provider_config(tls).map_err(|e| e.to_string())?;
+                Ok(Arc::new(HttpClient::new(config, Matcher::from_env())))
+            })
             .clone()
             .map_err(|e| FlowError::internal(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Transport { provider, client })
+        Ok(Transport { provider, http })
     }
 
     /// Posts `body` and reads a JSON reply.
     pub async fn post_json(
         &self,
-        url: reqwest::Url,
+        url: Uri,
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Value, FlowError> {
         let response = self.send(url, headers, body).await?;
-        let bytes = response.bytes().await.map_err(|e| self.connection(&e))?;
+        let bytes = self.read(response).await?;
         serde_json::from_slice(&bytes).map_err(|e| {
             self.fail(format!(
                 "malformed JSON in the reply ({e}): {}",
@@ -72,14 +132,15 @@ impl Transport {
     /// Posts `body` and reads the reply as server-sent events.
     pub async fn post_sse(
         &self,
-        url: reqwest::Url,
+        url: Uri,
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<SseStream, FlowError> {
         let response = self.send(url, headers, body).await?;
         let provider = self.provider;
         Ok(response
-            .bytes_stream()
+            .into_body()
+            .into_data_stream()
             .eventsource()
             .map(move |item| {
                 item.map_err(|e| {
@@ -110,17 +171,13 @@ impl Transport {
 
     async fn send(
         &self,
-        url: reqwest::Url,
+        url: Uri,
         headers: HeaderMap,
         body: Vec<u8>,
-    ) -> Result<reqwest::Response, FlowError> {
+    ) -> Result<Response<Incoming>, FlowError> {
         let response = self
-            .client
-            .post(url)
-            .headers(headers)
-            .header(CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
+            .http
+            .post(url, headers, body)
             .await
             .map_err(|e| self.connection(&e))?;
         if response.status().is_success() {
@@ -129,10 +186,23 @@ impl Transport {
         Err(self.http_error(response).await)
     }
 
-    async fn http_error(&self, response: reqwest::Response) -> FlowError {
+    /// The whole body of `response`.
+    async fn read(&self, response: Response<Incoming>) -> Result<Bytes, FlowError> {
+        Ok(response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|e| self.connection(&e))?
+            .to_bytes())
+    }
+
+    async fn http_error(&self, response: Response<Incoming>) -> FlowError {
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let text = response.text().await.unwrap_or_default();
+        let text = match self.read(response).await {
+            Ok(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            Err(_) => String::new(),
+        };
         let body: Option<Value> = serde_json::from_str(&text).ok();
         // OpenAI, Anthropic and Gemini all say `{"error": {"message": ...}}` (Gemini streams
         // may wrap it in an array).
@@ -166,11 +236,11 @@ impl Transport {
         .into()
     }
 
-    fn connection(&self, e: &reqwest::Error) -> FlowError {
+    fn connection(&self, e: &(dyn std::error::Error + 'static)) -> FlowError {
         ProviderError {
             provider: self.provider,
             http_status: None,
-            message: format!("request failed: {e}"),
+            message: format!("request failed: {}", crate::error::chain(e)),
             retry_after: None,
             should_retry: None,
         }
@@ -244,8 +314,8 @@ fn truncate(text: &str) -> String {
 }
 
 /// A header value from configuration; invalid characters are a configuration error.
-pub fn header_value(name: &str, value: &str) -> Result<reqwest::header::HeaderValue, FlowError> {
-    reqwest::header::HeaderValue::from_str(value).map_err(|_| {
+pub fn header_value(name: &str, value: &str) -> Result<HeaderValue, FlowError> {
+    HeaderValue::from_str(value).map_err(|_| {
         FlowError::new(
             crate::Status::FailedPrecondition,
             format!("the configured {name} contains characters not allowed in an HTTP header"),

@@ -1,0 +1,266 @@
+//! The connections of provider clients: TCP to the origin, or through the proxy the
+//! environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as curl reads
+//! them), with TLS on top for `https` origins.
+//!
+//! An `https` origin behind a proxy is reached through a `CONNECT` tunnel; a plain `http`
+//! origin behind a proxy gets its requests in absolute form, sent to the proxy.
+
+use std::future::Future;
+use std::io;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::{HeaderValue, Uri};
+use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_util::client::legacy::connect::proxy::Tunnel;
+use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
+use hyper_util::client::proxy::matcher::Matcher;
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpStream;
+use tower_service::Service;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Opens TCP connections to origins, or to the proxy that intercepts them.
+#[derive(Clone)]
+pub(crate) struct ProxyConnector {
+    tcp: HttpConnector,
+    proxies: Arc<Matcher>,
+}
+
+impl ProxyConnector {
+    /// A connector that sends what `proxies` intercepts through its proxy.
+    pub(crate) fn new(proxies: Matcher) -> Self {
+        let mut tcp = HttpConnector::new();
+        // TLS is layered on top of this connector, so it also opens `https` origins.
+        tcp.enforce_http(false);
+        tcp.set_nodelay(true);
+        ProxyConnector {
+            tcp,
+            proxies: Arc::new(proxies),
+        }
+    }
+
+    /// The `Proxy-Authorization` header a request to a plain `http` `uri` needs, when it goes
+    /// through a proxy with credentials.
+    pub(crate) fn forward_auth(&self, uri: &Uri) -> Option<HeaderValue> {
+        if uri.scheme_str() != Some("http") {
+            return None;
+        }
+        self.proxies.intercept(uri)?.basic_auth().cloned()
+    }
+}
+
+impl Service<Uri> for ProxyConnector {
+    type Response = ProxyStream;
+    type Error = BoxError;
+    type Future = Pin<Box<dyn Future<Output = Result<ProxyStream, BoxError>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), BoxError>> {
+        self.tcp.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, origin: Uri) -> Self::Future {
+        let mut tcp = self.tcp.clone();
+        let Some(proxy) = self.proxies.intercept(&origin) else {
+            return Box::pin(async move { Ok(ProxyStream::direct(tcp.call(origin).await?)) });
+        };
+        if origin.scheme_str() == Some("https") {
+            let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
+            if let Some(auth) = proxy.basic_auth() {
+                tunnel = tunnel.with_auth(auth.clone());
+            }
+            return Box::pin(async move { Ok(ProxyStream::direct(tunnel.call(origin).await?)) });
+        }
+        let proxy = proxy.uri().clone();
+        Box::pin(async move {
+            Ok(ProxyStream {
+                io: tcp.call(proxy).await?,
+                forward: true,
+            })
+        })
+    }
+}
+
+/// A TCP connection, to the origin or to a proxy.
+pub(crate) struct ProxyStream {
+    io: TokioIo<TcpStream>,
+    /// Whether requests go to a forwarding proxy (in absolute form).
+    forward: bool,
+}
+
+impl ProxyStream {
+    fn direct(io: TokioIo<TcpStream>) -> Self {
+        ProxyStream { io, forward: false }
+    }
+}
+
+impl Connection for ProxyStream {
+    fn connected(&self) -> Connected {
+        self.io.connected().proxy(self.forward)
+    }
+}
+
+impl Read for ProxyStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: ReadBufCursor<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl Write for ProxyStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.io).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::providers::transport::HttpClient;
+    use http::header::HeaderMap;
+    use http_body_util::BodyExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+    use tokio::sync::oneshot;
+
+    /// A one-connection proxy on loopback: sends back the head of the first request it reads,
+    /// and answers it with `reply`.
+    async fn proxy(reply: &'static str) -> (String, oneshot::Receiver<String>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = format!(
+            "http://user:secret@{}",
+            listener.local_addr().expect("addr")
+        );
+        let (heads, head) = oneshot::channel();
+        tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.expect("accept");
+            let mut read = Vec::new();
+            let mut buf = [0; 1024];
+            while !read.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.expect("read");
+                assert!(n > 0, "the connection closed before a whole head");
+                read.extend_from_slice(&buf[..n]);
+            }
+            let _ = heads.send(String::from_utf8_lossy(&read).to_lowercase());
+            socket.write_all(reply.as_bytes()).await.expect("write");
+            socket.shutdown().await.expect("shutdown");
+        });
+        (address, head)
+    }
+
+    fn client(proxy: &str, no_proxy: &str) -> HttpClient {
+        let tls = crate::tls::provider_config(false).expect("tls config");
+        HttpClient::new(tls, Matcher::builder().all(proxy).no(no_proxy).build())
+    }
+
+    #[tokio::test]
+    async fn plain_http_goes_to_the_proxy_in_absolute_form_with_credentials() {
+        let (address, head) = proxy(
+            "HTTP/1.1 200 OK\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"ok\":true}",
+        )
+        .await;
+        let uri: Uri = "http://model.invalid/v1/chat/completions"
+            .parse()
+            .expect("uri");
+        let response = client(&address, "")
+            .post(uri, HeaderMap::new(), b"{}".to_vec())
+            .await
+            .expect("an answer through the proxy");
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(&body[..], b"{\"ok\":true}");
+        let head = head.await.expect("the proxy saw a request");
+        assert!(
+            head.starts_with("post http://model.invalid/v1/chat/completions http/1.1\r\n"),
+            "{head}"
+        );
+        // base64("user:secret")
+        assert!(
+            head.contains("proxy-authorization: basic dxnlcjpzzwnyzxq=\r\n"),
+            "{head}"
+        );
+    }
+
+    #[tokio::test]
+    async fn https_is_tunnelled_through_connect_with_credentials() {
+        let (address, head) =
+            proxy("HTTP/1.1 407 Proxy Authentication Required\r\ncontent-length: 0\r\n\r\n").await;
+        let uri: Uri = "https://model.invalid/v1/chat/completions"
+            .parse()
+            .expect("uri");
+        let error = client(&address, "")
+            .post(uri, HeaderMap::new(), b"{}".to_vec())
+            .await
+            .expect_err("the proxy refused the tunnel");
+        let head = head.await.expect("the proxy saw a request");
+        assert!(
+            head.starts_with("connect model.invalid:443 http/1.1\r\n"),
+            "{head}"
+        );
+        assert!(
+            head.contains("proxy-authorization: basic dxnlcjpzzwnyzxq=\r\n"),
+            "{head}"
+        );
+        assert!(
+            crate::error::chain(&error).contains("proxy"),
+            "{}",
+            crate::error::chain(&error)
+        );
+    }
+
+    #[tokio::test]
+    async fn no_proxy_hosts_are_reached_directly() {
+        let (address, _refusing_proxy) =
+            proxy("HTTP/1.1 502 Bad Gateway\r\ncontent-length: 0\r\n\r\n").await;
+        let (origin, origin_head) =
+            proxy("HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}").await;
+        let origin = origin.replace("user:secret@", "");
+        let uri: Uri = format!("{origin}/v1/chat/completions")
+            .parse()
+            .expect("uri");
+        let response = client(&address, "127.0.0.1")
+            .post(uri, HeaderMap::new(), b"{}".to_vec())
+            .await
+            .expect("a direct answer");
+        assert_eq!(response.status(), 200);
+        let seen = origin_head.await.expect("the origin saw the request");
+        assert!(
+            seen.starts_with("post /v1/chat/completions http/1.1\r\n"),
+            "{seen}"
+        );
+        assert!(!seen.contains("proxy-authorization"), "{seen}");
+    }
+}

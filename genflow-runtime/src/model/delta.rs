@@ -64,6 +64,8 @@ impl Accumulator {
     /// Adds one delta.
     pub fn push(&mut self, delta: ModelDelta) {
         match delta {
+            // A whole reply's text is kept as it came; stream pieces are appended.
+            ModelDelta::Text(text) if self.text.is_empty() => self.text = text,
             ModelDelta::Text(text) => self.text.push_str(&text),
             ModelDelta::ToolCall {
                 index,

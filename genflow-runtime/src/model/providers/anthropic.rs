@@ -174,10 +174,12 @@ impl Wire for AnthropicWire {
 
     fn reply(
         &self,
-        body: &Value,
+        body: &[u8],
         request: &GenerateRequest,
-        _transport: &Transport,
+        transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
+        let body: Value = transport.parse_reply(body)?;
+        let body = &body;
         let mut blocks = Blocks::new(request);
         let mut out = Vec::new();
         let content = body.get("content").and_then(Value::as_array);
@@ -341,7 +343,7 @@ impl Decoder for AnthropicDecoder {
         if event.event == "ping" {
             return Ok(Vec::new());
         }
-        let data = self.transport.parse_event(event)?;
+        let data: Value = self.transport.parse_event(event)?;
         let index = data
             .get("index")
             .and_then(Value::as_u64)

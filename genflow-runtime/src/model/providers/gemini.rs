@@ -180,10 +180,12 @@ impl Wire for GeminiWire {
 
     fn reply(
         &self,
-        body: &Value,
+        body: &[u8],
         _request: &GenerateRequest,
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
+        let body: Value = transport.parse_reply(body)?;
+        let body = &body;
         let mut calls = 0;
         response_deltas(body, &mut calls, transport)
     }

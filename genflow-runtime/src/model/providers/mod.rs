@@ -5,6 +5,7 @@
 mod anthropic;
 mod connector;
 mod gemini;
+mod lenient;
 mod openai;
 mod transport;
 
@@ -48,10 +49,10 @@ pub trait Wire: Send + Sync + 'static {
     /// A decoder for the stream answering `request`.
     fn decoder(&self, request: &GenerateRequest, transport: Transport) -> Self::Decoder;
 
-    /// The deltas of a whole (non-streamed) reply.
+    /// The deltas of a whole (non-streamed) reply, from its JSON bytes.
     fn reply(
         &self,
-        body: &Value,
+        body: &[u8],
         request: &GenerateRequest,
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError>;
@@ -127,7 +128,7 @@ impl<W: Wire> Model for HttpModel<W> {
         Box::pin(async move {
             let body = wire.body(&id, &request, false)?;
             let reply = transport
-                .post_json(endpoint.url.clone(), endpoint.headers.clone(), body)
+                .post(endpoint.url.clone(), endpoint.headers.clone(), body)
                 .await?;
             let mut acc = Accumulator::default();
             for delta in wire.reply(&reply, &request, &transport)? {

@@ -15,6 +15,7 @@ use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
 use hyper_util::rt::TokioExecutor;
+use serde::Deserialize;
 use serde_json::Value;
 
 use super::connector::ProxyConnector;
@@ -112,19 +113,23 @@ impl Transport {
         Ok(Transport { provider, http })
     }
 
-    /// Posts `body` and reads a JSON reply.
-    pub async fn post_json(
+    /// Posts `body` and reads the whole reply.
+    pub async fn post(
         &self,
         url: Uri,
         headers: HeaderMap,
         body: Vec<u8>,
-    ) -> Result<Value, FlowError> {
+    ) -> Result<Bytes, FlowError> {
         let response = self.send(url, headers, body).await?;
-        let bytes = self.read(response).await?;
-        serde_json::from_slice(&bytes).map_err(|e| {
+        self.read(response).await
+    }
+
+    /// Parses a whole reply's JSON.
+    pub fn parse_reply<'a, T: Deserialize<'a>>(&self, body: &'a [u8]) -> Result<T, FlowError> {
+        serde_json::from_slice(body).map_err(|e| {
             self.fail(format!(
                 "malformed JSON in the reply ({e}): {}",
-                truncate(&String::from_utf8_lossy(&bytes))
+                truncate(&String::from_utf8_lossy(body))
             ))
         })
     }
@@ -260,7 +265,7 @@ impl Transport {
     }
 
     /// Parses one event's JSON data.
-    pub fn parse_event(&self, event: &Event) -> Result<Value, FlowError> {
+    pub fn parse_event<'a, T: Deserialize<'a>>(&self, event: &'a Event) -> Result<T, FlowError> {
         serde_json::from_str(&event.data).map_err(|e| {
             self.fail(format!(
                 "malformed JSON in the event stream ({e}): {}",

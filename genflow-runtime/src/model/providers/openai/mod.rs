@@ -1,6 +1,8 @@
 //! OpenAI-compatible chat completions (`POST {base}/chat/completions`): OpenAI, Ollama, vLLM,
 //! llama.cpp, LM Studio, Groq, OpenRouter, DeepSeek.
 
+mod reply;
+
 use std::sync::Arc;
 
 use eventsource_stream::Event;
@@ -9,6 +11,7 @@ use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
+use self::reply::Chunk;
 use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra};
 use crate::FlowError;
 use crate::model::Model;
@@ -16,7 +19,6 @@ use crate::model::catalog::{EnvVars, Provider};
 use crate::model::delta::ModelDelta;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
-use crate::model::response::FinishReason;
 
 const OPENAI_URL: &str = "https://api.openai.com/v1";
 const OLLAMA_URL: &str = "http://127.0.0.1:11434/v1";
@@ -225,11 +227,11 @@ impl Wire for OpenAiWire {
 
     fn reply(
         &self,
-        body: &Value,
+        body: &[u8],
         _request: &GenerateRequest,
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
-        chunk_deltas(body, "message", transport)
+        deltas(transport.parse_reply(body)?, transport)
     }
 }
 
@@ -348,67 +350,12 @@ fn user_content(message: &Message) -> Value {
     Value::Array(parts)
 }
 
-/// The deltas of a chunk (`field = "delta"`) or a whole reply (`field = "message"`).
-fn chunk_deltas(
-    chunk: &Value,
-    field: &str,
-    transport: &Transport,
-) -> Result<Vec<ModelDelta>, FlowError> {
-    if let Some(error) = chunk.get("error") {
-        return Err(transport.stream_error(error));
+/// The deltas of a whole reply or of a stream chunk, or the error it reports.
+fn deltas(chunk: Chunk, transport: &Transport) -> Result<Vec<ModelDelta>, FlowError> {
+    match &chunk.error {
+        Some(error) => Err(transport.stream_error(error)),
+        None => Ok(chunk.deltas()),
     }
-    let mut out = Vec::new();
-    let choice = chunk.get("choices").and_then(|c| c.get(0));
-    if let Some(message) = choice.and_then(|c| c.get(field)) {
-        for key in ["content", "refusal"] {
-            if let Some(text) = message
-                .get(key)
-                .and_then(Value::as_str)
-                .filter(|t| !t.is_empty())
-            {
-                out.push(ModelDelta::Text(text.to_owned()));
-            }
-        }
-        let calls = message.get("tool_calls").and_then(Value::as_array);
-        for (position, call) in calls.into_iter().flatten().enumerate() {
-            let function = call.get("function");
-            let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_owned);
-            out.push(ModelDelta::ToolCall {
-                index: call
-                    .get("index")
-                    .and_then(Value::as_u64)
-                    .map_or(position, |i| i as usize),
-                id: text(call.get("id")),
-                name: text(function.and_then(|f| f.get("name"))),
-                arguments: text(function.and_then(|f| f.get("arguments"))).unwrap_or_default(),
-                metadata: None,
-            });
-        }
-    }
-    if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
-        out.push(ModelDelta::Usage {
-            input_tokens: usage.get("prompt_tokens").and_then(Value::as_u64),
-            output_tokens: usage.get("completion_tokens").and_then(Value::as_u64),
-        });
-    }
-    if let Some(reason) = choice
-        .and_then(|c| c.get("finish_reason"))
-        .and_then(Value::as_str)
-    {
-        let refused = choice
-            .and_then(|c| c.get(field))
-            .and_then(|m| m.get("refusal"))
-            .is_some_and(Value::is_string);
-        out.push(ModelDelta::Finish(match reason {
-            _ if refused => FinishReason::Blocked,
-            "stop" => FinishReason::Stop,
-            "length" => FinishReason::Length,
-            "tool_calls" | "function_call" => FinishReason::ToolCalls,
-            "content_filter" => FinishReason::Blocked,
-            other => FinishReason::Other(other.to_owned()),
-        }));
-    }
-    Ok(out)
 }
 
 /// Decodes `data: <chunk>` events up to `data: [DONE]`.
@@ -422,7 +369,7 @@ impl Decoder for OpenAiDecoder {
             return Ok(Vec::new());
         }
         let chunk = self.transport.parse_event(event)?;
-        chunk_deltas(&chunk, "delta", &self.transport)
+        deltas(chunk, &self.transport)
     }
 }
 

@@ -3,7 +3,7 @@
 //! decoding); [`HttpModel`] does the rest the same way for all of them.
 
 mod anthropic;
-mod connector;
+mod client;
 mod gemini;
 mod lenient;
 mod openai;

@@ -7,18 +7,15 @@ use bytes::Bytes;
 use eventsource_stream::{Event, Eventsource};
 use futures::StreamExt;
 use futures::stream::{self, BoxStream};
-use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION};
-use http::{Method, Request, Response, Uri};
-use http_body_util::{BodyExt, Full};
+use http::header::{HeaderMap, HeaderValue};
+use http::{Response, Uri};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
-use hyper_util::client::legacy::Client;
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::TokioExecutor;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::connector::ProxyConnector;
+use super::client::HttpClient;
 use crate::FlowError;
 use crate::model::delta::{ModelDelta, ModelStream};
 use crate::model::retry::{ProviderError, parse_proto_duration, parse_retry_after};
@@ -38,50 +35,6 @@ impl std::fmt::Debug for Transport {
         f.debug_struct("Transport")
             .field("provider", &self.provider)
             .finish_non_exhaustive()
-    }
-}
-
-/// A connection pool for provider calls: hyper's client over TCP (through the environment's
-/// proxy, if any) and rustls, HTTP/1.1 or HTTP/2 as the server offers.
-pub(crate) struct HttpClient {
-    client: Client<HttpsConnector<ProxyConnector>, Full<Bytes>>,
-    connector: ProxyConnector,
-}
-
-impl HttpClient {
-    /// A client whose `https` connections trust `tls`'s roots and whose requests go through
-    /// the proxies `proxies` names.
-    pub(crate) fn new(tls: rustls::ClientConfig, proxies: Matcher) -> Self {
-        let connector = ProxyConnector::new(proxies);
-        let https = HttpsConnectorBuilder::new()
-            .with_tls_config(tls)
-            .https_or_http()
-            .enable_all_versions()
-            .wrap_connector(connector.clone());
-        HttpClient {
-            client: Client::builder(TokioExecutor::new()).build(https),
-            connector,
-        }
-    }
-
-    /// Sends a `POST` of the JSON `body` to `uri`.
-    pub(crate) async fn post(
-        &self,
-        uri: Uri,
-        headers: HeaderMap,
-        body: Vec<u8>,
-    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
-        let proxy_auth = self.connector.forward_auth(&uri);
-        let mut request = Request::new(Full::new(Bytes::from(body)));
-        *request.method_mut() = Method::POST;
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-        let headers = request.headers_mut();
-        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        if let Some(auth) = proxy_auth {
-            headers.insert(PROXY_AUTHORIZATION, auth);
-        }
-        self.client.request(request).await
     }
 }
 

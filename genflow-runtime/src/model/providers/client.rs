@@ -1,6 +1,6 @@
-//! The connections of provider clients: TCP to the origin, or through the proxy the
-//! environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`, `NO_PROXY`, as curl reads
-//! them), with TLS on top for `https` origins.
+//! The HTTP client of provider calls: hyper's connection pool over TCP to the origin, or
+//! through the proxy the environment names (`HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY`,
+//! `NO_PROXY`, as curl reads them), with rustls on top for `https` origins.
 //!
 //! An `https` origin behind a proxy is reached through a `CONNECT` tunnel; a plain `http`
 //! origin behind a proxy gets its requests in absolute form, sent to the proxy.
@@ -11,27 +11,77 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::{HeaderValue, Uri};
+use bytes::Bytes;
+use http::header::{CONTENT_TYPE, HeaderMap, HeaderValue, PROXY_AUTHORIZATION};
+use http::{Method, Request, Response, Uri};
+use http_body_util::Full;
+use hyper::body::Incoming;
 use hyper::rt::{Read, ReadBufCursor, Write};
+use hyper_rustls::{HttpsConnector, HttpsConnectorBuilder};
+use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// A connection pool for provider calls: hyper's client over TCP (through the environment's
+/// proxy, if any) and rustls, HTTP/1.1 or HTTP/2 as the server offers.
+pub(crate) struct HttpClient {
+    client: Client<HttpsConnector<ProxyConnector>, Full<Bytes>>,
+    connector: ProxyConnector,
+}
+
+impl HttpClient {
+    /// A client whose `https` connections trust `tls`'s roots and whose requests go through
+    /// the proxies `proxies` names.
+    pub(crate) fn new(tls: rustls::ClientConfig, proxies: Matcher) -> Self {
+        let connector = ProxyConnector::new(proxies);
+        let https = HttpsConnectorBuilder::new()
+            .with_tls_config(tls)
+            .https_or_http()
+            .enable_all_versions()
+            .wrap_connector(connector.clone());
+        HttpClient {
+            client: Client::builder(TokioExecutor::new()).build(https),
+            connector,
+        }
+    }
+
+    /// Sends a `POST` of the JSON `body` to `uri`.
+    pub(crate) async fn post(
+        &self,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Vec<u8>,
+    ) -> Result<Response<Incoming>, hyper_util::client::legacy::Error> {
+        let proxy_auth = self.connector.forward_auth(&uri);
+        let mut request = Request::new(Full::new(Bytes::from(body)));
+        *request.method_mut() = Method::POST;
+        *request.uri_mut() = uri;
+        *request.headers_mut() = headers;
+        let headers = request.headers_mut();
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        if let Some(auth) = proxy_auth {
+            headers.insert(PROXY_AUTHORIZATION, auth);
+        }
+        self.client.request(request).await
+    }
+}
+
 /// Opens TCP connections to origins, or to the proxy that intercepts them.
 #[derive(Clone)]
-pub(crate) struct ProxyConnector {
+struct ProxyConnector {
     tcp: HttpConnector,
     proxies: Arc<Matcher>,
 }
 
 impl ProxyConnector {
     /// A connector that sends what `proxies` intercepts through its proxy.
-    pub(crate) fn new(proxies: Matcher) -> Self {
+    fn new(proxies: Matcher) -> Self {
         let mut tcp = HttpConnector::new();
         // TLS is layered on top of this connector, so it also opens `https` origins.
         tcp.enforce_http(false);
@@ -44,7 +94,7 @@ impl ProxyConnector {
 
     /// The `Proxy-Authorization` header a request to a plain `http` `uri` needs, when it goes
     /// through a proxy with credentials.
-    pub(crate) fn forward_auth(&self, uri: &Uri) -> Option<HeaderValue> {
+    fn forward_auth(&self, uri: &Uri) -> Option<HeaderValue> {
         if uri.scheme_str() != Some("http") {
             return None;
         }
@@ -84,7 +134,7 @@ impl Service<Uri> for ProxyConnector {
 }
 
 /// A TCP connection, to the origin or to a proxy.
-pub(crate) struct ProxyStream {
+struct ProxyStream {
     io: TokioIo<TcpStream>,
     /// Whether requests go to a forwarding proxy (in absolute form).
     forward: bool,
@@ -145,8 +195,6 @@ impl Write for ProxyStream {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::providers::transport::HttpClient;
-    use http::header::HeaderMap;
     use http_body_util::BodyExt;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpListener;

@@ -133,11 +133,13 @@ start_fake() {
   wait_http "$FAKE_URL/models" "$FAKE_PID"
 }
 
-# start_service genflow|genflow-lean|baseline FAKE_URL: starts the service under test on a
+# start_service genflow|genflow-lean|baseline|baseline-hyper FAKE_URL: starts the service under test on a
 # free port with the quickstart's OpenAI settings; sets SERVICE_URL and SERVICE_PID.
 # `genflow` is the quickstart with its defaults (telemetry: logs, trace store, metrics and
 # recorded inputs/outputs; input validation); `genflow-lean` is the same binary with the
-# telemetry switches off (to show what they cost); `baseline` is benches/src/bin/baseline-rag.rs.
+# telemetry switches off (to show what they cost); `baseline` is benches/src/bin/baseline-rag.rs,
+# calling the model with reqwest; `baseline-hyper` the same binary calling it with hyper's pooled
+# client, as genflow's providers do (BASELINE_HTTP=hyper).
 # A non-empty SERVICE_WRAP array runs the service under that command (SERVICE_PID is then the
 # wrapper's child, the service itself; WRAPPER_PID the wrapper).
 SERVICE_WRAP=()
@@ -154,6 +156,10 @@ start_service() {
         GENFLOW_TELEMETRY_RECORD_IO=false RUST_LOG=warn)
       ;;
     baseline) bin="$BASELINE" ;;
+    baseline-hyper)
+      bin="$BASELINE"
+      extra=(BASELINE_HTTP=hyper)
+      ;;
     *) die "unknown service $which" ;;
   esac
   start "$WORK/$which-$port.log" "${SERVICE_WRAP[@]}" env PORT="$port" HOST=127.0.0.1 \

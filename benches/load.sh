@@ -7,8 +7,10 @@
 #
 # Settings (environment): DURATION seconds per measured run (10), WARMUP seconds before each
 # (2), ROUNDS per cell, median reported (3), LATENCIES ("20 0"), CONCURRENCY ("64 256"),
-# SERVICES ("baseline genflow genflow-lean": genflow-lean is the quickstart with its telemetry
-# switched off, to show what telemetry costs),
+# SERVICES ("baseline genflow genflow-lean baseline-hyper": genflow-lean is the quickstart with
+# its telemetry switched off, to show what telemetry costs; baseline-hyper is the baseline
+# calling the model with hyper's pooled client instead of reqwest, as genflow's providers do,
+# to show what the HTTP client alone is worth),
 # LOADGEN (oha|wrk|hey; default: the first installed of oha, wrk, hey), PIN=0 to disable
 # pinning, SERVER_CPU (0) and CLIENT_CPU (1), BIN_DIR and BUILD=0 to use prebuilt binaries.
 #
@@ -30,7 +32,7 @@ WARMUP="${WARMUP:-2}"
 ROUNDS="${ROUNDS:-3}"
 LATENCIES="${LATENCIES:-20 0}"
 CONCURRENCY="${CONCURRENCY:-64 256}"
-SERVICES="${SERVICES:-baseline genflow genflow-lean}"
+SERVICES="${SERVICES:-baseline genflow genflow-lean baseline-hyper}"
 case " $SERVICES " in
   *" baseline "*) ;;
   *) die "SERVICES must include baseline" ;;
@@ -133,6 +135,7 @@ for name in $SERVICES; do
   case "$name" in
     genflow) echo "genflow = the quickstart with its defaults (telemetry and input validation on); ratios are genflow/baseline." ;;
     genflow-lean) echo "genflow-lean = the same binary with GENFLOW_TELEMETRY_TRACE_STORE=0, GENFLOW_TELEMETRY_METRICS=false, GENFLOW_TELEMETRY_RECORD_IO=false, RUST_LOG=warn (input validation still on)." ;;
+    baseline-hyper) echo "baseline-hyper = the baseline calling the model with hyper's pooled client instead of reqwest (BASELINE_HTTP=hyper), as genflow's providers do; ratios are baseline-hyper/baseline." ;;
   esac
   echo
   header "$name"

@@ -8,7 +8,9 @@
 //!
 //! Environment: `PORT` (default 3500) and `HOST` (default 127.0.0.1), `OPENAI_BASE_URL`
 //! (default `https://api.openai.com/v1`), `OPENAI_API_KEY`, `OPENAI_MODEL` (default
-//! `gpt-4o-mini`). `GET /healthz` answers 200. SIGTERM or Ctrl-C stop it gracefully.
+//! `gpt-4o-mini`), `BASELINE_HTTP` (`reqwest`, the default, or `hyper`: hyper's pooled client
+//! without reqwest's layers, plain `http` endpoints only). `GET /healthz` answers 200. SIGTERM
+//! or Ctrl-C stop it gracefully.
 
 #[path = "../../../examples/quickstart/src/docs.rs"]
 #[allow(dead_code)]
@@ -31,12 +33,17 @@ mod rag {
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
+use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::JsonRejection;
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
 use rag::Passage;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -94,9 +101,53 @@ fn response_format() -> Value {
     }})
 }
 
+/// The model server's HTTP client.
+enum Http {
+    /// reqwest, as a hand-written service usually calls an API.
+    Reqwest(reqwest::Client),
+    /// hyper's pooled client, without reqwest's per-request layers.
+    Hyper(Box<Client<HttpConnector, Full<Bytes>>>),
+}
+
+impl Http {
+    /// Posts the JSON `body` to `url`: the reply's status and body.
+    async fn post(
+        &self,
+        url: &str,
+        authorization: &str,
+        body: Vec<u8>,
+    ) -> Result<(StatusCode, Bytes), String> {
+        match self {
+            Http::Reqwest(client) => {
+                let response = client
+                    .post(url)
+                    .header(header::AUTHORIZATION, authorization)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = response.status();
+                Ok((status, response.bytes().await.map_err(|e| e.to_string())?))
+            }
+            Http::Hyper(client) => {
+                let request = axum::http::Request::post(url)
+                    .header(header::AUTHORIZATION, authorization)
+                    .header(header::CONTENT_TYPE, "application/json")
+                    .body(Full::new(Bytes::from(body)))
+                    .map_err(|e| e.to_string())?;
+                let response = client.request(request).await.map_err(|e| e.to_string())?;
+                let status = response.status();
+                let body = response.into_body().collect().await;
+                Ok((status, body.map_err(|e| e.to_string())?.to_bytes()))
+            }
+        }
+    }
+}
+
 /// Shared by every request.
 struct App {
-    client: reqwest::Client,
+    http: Http,
     url: String,
     authorization: String,
     model: String,
@@ -154,19 +205,13 @@ async fn rag_query(
 /// One chat completion, its content parsed as `QueryOutput`.
 async fn complete(app: &App, request: &Value) -> Result<QueryOutput, Failure> {
     let bad_gateway = |message: String| Failure(StatusCode::BAD_GATEWAY, message);
-    let response = app
-        .client
-        .post(&app.url)
-        .header(reqwest::header::AUTHORIZATION, &app.authorization)
-        .json(request)
-        .send()
+    let body = serde_json::to_vec(request)
+        .map_err(|e| Failure(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()))?;
+    let (status, bytes) = app
+        .http
+        .post(&app.url, &app.authorization, body)
         .await
-        .map_err(|e| bad_gateway(format!("model unreachable: {e}")))?;
-    let status = response.status();
-    let bytes = response
-        .bytes()
-        .await
-        .map_err(|e| bad_gateway(format!("model reply broke: {e}")))?;
+        .map_err(|e| bad_gateway(format!("model call failed: {e}")))?;
     if !status.is_success() {
         return Err(bad_gateway(format!(
             "model answered {status}: {}",
@@ -210,7 +255,15 @@ fn env(name: &str) -> Option<String> {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base = env("OPENAI_BASE_URL").unwrap_or_else(|| "https://api.openai.com/v1".into());
     let app = Arc::new(App {
-        client: reqwest::Client::builder().build()?,
+        http: match env("BASELINE_HTTP").as_deref() {
+            None | Some("reqwest") => Http::Reqwest(reqwest::Client::builder().build()?),
+            Some("hyper") => {
+                Http::Hyper(Box::new(Client::builder(TokioExecutor::new()).build_http()))
+            }
+            Some(other) => {
+                return Err(format!("BASELINE_HTTP must be reqwest or hyper, not {other}").into());
+            }
+        },
         url: format!("{}/chat/completions", base.trim_end_matches('/')),
         authorization: format!("Bearer {}", env("OPENAI_API_KEY").unwrap_or_default()),
         model: env("OPENAI_MODEL").unwrap_or_else(|| "gpt-4o-mini".into()),

@@ -179,7 +179,6 @@ impl Wire for AnthropicWire {
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
         let body: Value = transport.parse_reply(body)?;
-        let body = &body;
         let mut blocks = Blocks::new(request);
         let mut out = Vec::new();
         let content = body.get("content").and_then(Value::as_array);

@@ -22,7 +22,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::proxy::Tunnel;
 use hyper_util::client::legacy::connect::{Connected, Connection, HttpConnector};
 use hyper_util::client::proxy::matcher::Matcher;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use tokio::net::TcpStream;
 use tower_service::Service;
 
@@ -45,10 +45,12 @@ impl HttpClient {
             .https_or_http()
             .enable_all_versions()
             .wrap_connector(connector.clone());
-        HttpClient {
-            client: Client::builder(TokioExecutor::new()).build(https),
-            connector,
-        }
+        let client = Client::builder(TokioExecutor::new())
+            // Idle connections are closed after hyper's 90 s default, on tokio's timer.
+            .pool_timer(TokioTimer::new())
+            .timer(TokioTimer::new())
+            .build(https);
+        HttpClient { client, connector }
     }
 
     /// Sends a `POST` of the JSON `body` to `uri`.

@@ -185,9 +185,8 @@ impl Wire for GeminiWire {
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
         let body: Value = transport.parse_reply(body)?;
-        let body = &body;
         let mut calls = 0;
-        response_deltas(body, &mut calls, transport)
+        response_deltas(&body, &mut calls, transport)
     }
 }
 

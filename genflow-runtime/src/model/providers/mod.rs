@@ -237,3 +237,27 @@ pub fn set_opt<T: serde::Serialize>(target: &mut Value, key: &str, value: Option
         map.insert(key.to_owned(), v);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::endpoint_uri;
+
+    #[test]
+    fn endpoints_are_absolute_http_or_https_urls() {
+        let uri = endpoint_uri("http://127.0.0.1:11434/v1/chat/completions").expect("valid");
+        assert_eq!(uri.path(), "/v1/chat/completions");
+        assert!(endpoint_uri("https://api.openai.com/v1/chat/completions").is_ok());
+        assert_eq!(
+            endpoint_uri("ftp://host/v1").expect_err("scheme"),
+            "the scheme must be http or https"
+        );
+        assert_eq!(
+            endpoint_uri("/v1/chat/completions").expect_err("relative"),
+            "the scheme must be http or https"
+        );
+        assert!(
+            endpoint_uri("http://exa mple.com/v1").is_err(),
+            "a space is invalid"
+        );
+    }
+}

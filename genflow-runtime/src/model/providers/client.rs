@@ -227,6 +227,92 @@ mod tests {
         (address, head)
     }
 
+    /// A certificate authority and a certificate it signs for 127.0.0.1: the authority's
+    /// certificate, and the TLS configuration of a server that speaks only HTTP/2.
+    fn authority_and_server() -> (
+        rustls::pki_types::CertificateDer<'static>,
+        rustls::ServerConfig,
+    ) {
+        let mut authority = rcgen::CertificateParams::default();
+        authority.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        let authority_key = rcgen::KeyPair::generate().expect("key");
+        let authority =
+            rcgen::CertifiedIssuer::self_signed(authority, authority_key).expect("authority");
+        let mut server = rcgen::CertificateParams::default();
+        server.subject_alt_names = vec![rcgen::SanType::IpAddress([127, 0, 0, 1].into())];
+        let server_key = rcgen::KeyPair::generate().expect("key");
+        let server = server
+            .signed_by(&server_key, &authority)
+            .expect("certificate");
+        let key = rustls::pki_types::PrivatePkcs8KeyDer::from(server_key.serialize_der());
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let mut config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_no_client_auth()
+            .with_single_cert(vec![server.der().clone()], key.into())
+            .expect("server config");
+        config.alpn_protocols = vec![b"h2".to_vec()];
+        (authority.der().clone(), config)
+    }
+
+    /// An HTTPS server on loopback that answers every request with its HTTP version.
+    async fn https_server(config: rustls::ServerConfig) -> String {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let address = listener.local_addr().expect("addr");
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        tokio::spawn(async move {
+            while let Ok((socket, _)) = listener.accept().await {
+                let Ok(tls) = acceptor.accept(socket).await else {
+                    continue;
+                };
+                let answer = hyper::service::service_fn(|request: Request<Incoming>| async move {
+                    let version = format!("{:?}", request.version());
+                    Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from(
+                        version,
+                    ))))
+                });
+                let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .serve_connection(TokioIo::new(tls), answer)
+                    .await;
+            }
+        });
+        format!("https://{address}/v1/chat/completions")
+    }
+
+    #[tokio::test]
+    async fn https_verifies_the_server_and_speaks_http2_by_alpn() {
+        let (authority, server) = authority_and_server();
+        let url: Uri = https_server(server).await.parse().expect("uri");
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(authority).expect("root");
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let trusting = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let response = HttpClient::new(trusting, Matcher::builder().build())
+            .post(url.clone(), HeaderMap::new(), b"{}".to_vec())
+            .await
+            .expect("an answer over TLS");
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        assert_eq!(&body[..], b"HTTP/2.0", "ALPN chose HTTP/2");
+
+        let untrusting = crate::tls::provider_config(false).expect("tls config");
+        let error = HttpClient::new(untrusting, Matcher::builder().build())
+            .post(url, HeaderMap::new(), b"{}".to_vec())
+            .await
+            .expect_err("a client without the authority's root refuses the server");
+        let chain = crate::error::chain(&error);
+        assert!(chain.contains("certificate"), "{chain}");
+    }
+
     fn client(proxy: &str, no_proxy: &str) -> HttpClient {
         let tls = crate::tls::provider_config(false).expect("tls config");
         HttpClient::new(tls, Matcher::builder().all(proxy).no(no_proxy).build())

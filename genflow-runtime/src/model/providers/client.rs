@@ -116,14 +116,16 @@ impl Service<Uri> for ProxyConnector {
     fn call(&mut self, origin: Uri) -> Self::Future {
         let mut tcp = self.tcp.clone();
         let Some(proxy) = self.proxies.intercept(&origin) else {
-            return Box::pin(async move { Ok(ProxyStream::direct(tcp.call(origin).await?)) });
+            return Box::pin(async move { Ok(ProxyStream::origin_form(tcp.call(origin).await?)) });
         };
         if origin.scheme_str() == Some("https") {
             let mut tunnel = Tunnel::new(proxy.uri().clone(), tcp);
             if let Some(auth) = proxy.basic_auth() {
                 tunnel = tunnel.with_auth(auth.clone());
             }
-            return Box::pin(async move { Ok(ProxyStream::direct(tunnel.call(origin).await?)) });
+            return Box::pin(
+                async move { Ok(ProxyStream::origin_form(tunnel.call(origin).await?)) },
+            );
         }
         let proxy = proxy.uri().clone();
         Box::pin(async move {
@@ -143,7 +145,9 @@ struct ProxyStream {
 }
 
 impl ProxyStream {
-    fn direct(io: TokioIo<TcpStream>) -> Self {
+    /// A connection whose requests name only their path: to the origin itself, or through a
+    /// tunnel to it.
+    fn origin_form(io: TokioIo<TcpStream>) -> Self {
         ProxyStream { io, forward: false }
     }
 }

@@ -466,6 +466,38 @@ async fn a_slow_server_hits_the_timeout() {
 }
 
 #[tokio::test]
+async fn an_unreachable_server_names_the_endpoint_and_the_cause() {
+    // A loopback port nothing listens on.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    drop(listener);
+    let err = Models::new()
+        .provider(
+            OpenAi::new("sk-test").base_url(format!("http://user:secret@127.0.0.1:{port}/v1")),
+        )
+        .default_model("openai/gpt-4o-mini")
+        .retry(fast_retries())
+        .generate()
+        .prompt("hi")
+        .run()
+        .await
+        .expect_err("nothing listens");
+    assert_eq!(err.status(), Status::Unavailable);
+    let message = err.message();
+    assert!(
+        message.contains(&format!(
+            "the request to http://127.0.0.1:{port}/v1/chat/completions failed"
+        )),
+        "{message}"
+    );
+    assert!(message.contains("onnect"), "the cause is kept: {message}");
+    assert!(
+        !message.contains("secret"),
+        "credentials are not shown: {message}"
+    );
+}
+
+#[tokio::test]
 async fn tool_choice_and_ollama_non_strict_output() {
     let server = FakeServer::start(vec![Reply::Json(
         200,

@@ -128,7 +128,7 @@ impl<W: Wire> Model for HttpModel<W> {
         Box::pin(async move {
             let body = wire.body(&id, &request, false)?;
             let reply = transport
-                .post(endpoint.url.clone(), endpoint.headers.clone(), body)
+                .post(&endpoint.url, endpoint.headers.clone(), body)
                 .await?;
             let mut acc = Accumulator::default();
             for delta in wire.reply(&reply, &request, &transport)? {
@@ -153,7 +153,7 @@ impl<W: Wire> Model for HttpModel<W> {
         Box::pin(async move {
             let body = wire.body(&id, &request, true)?;
             let events = transport
-                .post_sse(endpoint.stream_url.clone(), endpoint.headers.clone(), body)
+                .post_sse(&endpoint.stream_url, endpoint.headers.clone(), body)
                 .await?;
             let decoder = wire.decoder(&request, transport);
             Ok(Transport::decode(events, decoder))

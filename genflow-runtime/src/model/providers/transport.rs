@@ -69,7 +69,7 @@ impl Transport {
     /// Posts `body` and reads the whole reply.
     pub async fn post(
         &self,
-        url: Uri,
+        url: &Uri,
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Bytes, FlowError> {
@@ -90,7 +90,7 @@ impl Transport {
     /// Posts `body` and reads the reply as server-sent events.
     pub async fn post_sse(
         &self,
-        url: Uri,
+        url: &Uri,
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<SseStream, FlowError> {
@@ -129,15 +129,15 @@ impl Transport {
 
     async fn send(
         &self,
-        url: Uri,
+        url: &Uri,
         headers: HeaderMap,
         body: Vec<u8>,
     ) -> Result<Response<Incoming>, FlowError> {
         let response = self
             .http
-            .post(url, headers, body)
+            .post(url.clone(), headers, body)
             .await
-            .map_err(|e| self.connection(&e))?;
+            .map_err(|e| self.broken(&format!("the request to {} failed", shown(url)), &e))?;
         if response.status().is_success() {
             return Ok(response);
         }
@@ -150,7 +150,7 @@ impl Transport {
             .into_body()
             .collect()
             .await
-            .map_err(|e| self.connection(&e))?
+            .map_err(|e| self.broken("reading the reply failed", &e))?
             .to_bytes())
     }
 
@@ -194,11 +194,12 @@ impl Transport {
         .into()
     }
 
-    fn connection(&self, e: &(dyn std::error::Error + 'static)) -> FlowError {
+    /// A call the connection broke: `what` failed because of `e`.
+    fn broken(&self, what: &str, e: &(dyn std::error::Error + 'static)) -> FlowError {
         ProviderError {
             provider: self.provider,
             http_status: None,
-            message: format!("request failed: {}", crate::error::chain(e)),
+            message: format!("{what}: {}", crate::error::chain(e)),
             retry_after: None,
             should_retry: None,
         }
@@ -262,6 +263,17 @@ fn gemini_retry_delay(error: &Value) -> Option<std::time::Duration> {
         .as_array()?
         .iter()
         .find_map(|d| d.get("retryDelay")?.as_str().and_then(parse_proto_duration))
+}
+
+/// `uri` without its user information or query, for messages.
+fn shown(uri: &Uri) -> String {
+    let port = uri.port().map(|p| format!(":{p}")).unwrap_or_default();
+    format!(
+        "{}://{}{port}{}",
+        uri.scheme_str().unwrap_or("http"),
+        uri.host().unwrap_or_default(),
+        uri.path()
+    )
 }
 
 fn truncate(text: &str) -> String {

@@ -25,15 +25,23 @@ pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
 /// fails verification rather than going out unverified).
 #[cfg(feature = "models")]
 pub(crate) fn provider_config(trust_roots: bool) -> Result<rustls::ClientConfig, rustls::Error> {
-    install_crypto_provider();
-    let provider = rustls::crypto::CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()));
     let roots = if trust_roots {
         system_or_bundled(rustls_native_certs::load_native_certs().certs)
     } else {
         rustls::RootCertStore::empty()
     };
+    client_config(roots)
+}
+
+/// A client configuration trusting exactly `roots`, over the process's crypto provider.
+#[cfg(feature = "models")]
+pub(crate) fn client_config(
+    roots: rustls::RootCertStore,
+) -> Result<rustls::ClientConfig, rustls::Error> {
+    install_crypto_provider();
+    let provider = rustls::crypto::CryptoProvider::get_default()
+        .cloned()
+        .unwrap_or_else(|| std::sync::Arc::new(rustls::crypto::ring::default_provider()));
     Ok(rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()?
         .with_root_certificates(roots)

@@ -55,8 +55,12 @@ fn fast_retries() -> RetryPolicy {
 }
 
 fn models(server: &FakeServer) -> Models {
+    models_at(format!("{}/v1", server.url))
+}
+
+fn models_at(base_url: String) -> Models {
     Models::new()
-        .provider(OpenAi::new("sk-test").base_url(format!("{}/v1", server.url)))
+        .provider(OpenAi::new("sk-test").base_url(base_url))
         .default_model("openai/gpt-4o-mini")
         .retry(fast_retries())
 }
@@ -471,12 +475,7 @@ async fn an_unreachable_server_names_the_endpoint_and_the_cause() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let port = listener.local_addr().expect("addr").port();
     drop(listener);
-    let err = Models::new()
-        .provider(
-            OpenAi::new("sk-test").base_url(format!("http://user:secret@127.0.0.1:{port}/v1")),
-        )
-        .default_model("openai/gpt-4o-mini")
-        .retry(fast_retries())
+    let err = models_at(format!("http://user:secret@127.0.0.1:{port}/v1"))
         .generate()
         .prompt("hi")
         .run()

@@ -18,10 +18,7 @@ pub(crate) fn parent_of(parts: &Parts) -> Option<TraceParent> {
 /// Writes `x-genkit-trace-id` and `x-genkit-span-id`: the run's span when telemetry recorded
 /// one, random ids otherwise (telemetry off, or a request refused before its flow started).
 pub(crate) fn write(ids: Option<SpanIds>, headers: &mut HeaderMap) {
-    let ids = ids.unwrap_or_else(|| SpanIds {
-        trace_id: fastrand::u128(1..),
-        span_id: fastrand::u64(1..),
-    });
+    let ids = ids.unwrap_or_else(|| SpanIds::fresh(None));
     for (name, value) in [(TRACE_ID, ids.trace_hex()), (SPAN_ID, ids.span_hex())] {
         if let Ok(value) = HeaderValue::from_str(&value) {
             headers.insert(name, value);

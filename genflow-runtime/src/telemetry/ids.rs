@@ -13,11 +13,12 @@ pub struct SpanIds {
 }
 
 impl SpanIds {
-    /// Fresh random ids: a new span in `trace_id`, or in a new trace.
+    /// Fresh random ids: a new span in `trace_id`, or in a new trace. Never zero, which
+    /// OpenTelemetry reserves for "invalid".
     pub(crate) fn fresh(trace_id: Option<u128>) -> Self {
         SpanIds {
-            trace_id: trace_id.unwrap_or_else(|| non_zero(|| fastrand::u128(..))),
-            span_id: non_zero(|| fastrand::u64(..)),
+            trace_id: trace_id.unwrap_or_else(|| fastrand::u128(1..)),
+            span_id: fastrand::u64(1..),
         }
     }
 
@@ -29,16 +30,6 @@ impl SpanIds {
     /// The span id as 16 lower-case hex digits.
     pub fn span_hex(&self) -> String {
         format!("{:016x}", self.span_id)
-    }
-}
-
-/// A random id other than zero, which OpenTelemetry reserves for "invalid".
-fn non_zero<T: Default + PartialEq>(next: impl Fn() -> T) -> T {
-    loop {
-        let id = next();
-        if id != T::default() {
-            return id;
-        }
     }
 }
 

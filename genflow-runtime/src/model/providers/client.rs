@@ -290,22 +290,12 @@ mod tests {
         let url: Uri = https_server(server).await.parse().expect("uri");
         let mut roots = rustls::RootCertStore::empty();
         roots.add(authority).expect("root");
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let trusting = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
+        let trusting = crate::tls::client_config(roots).expect("tls config");
         let response = HttpClient::new(trusting, Matcher::builder().build())
             .post(url.clone(), HeaderMap::new(), b"{}".to_vec())
             .await
             .expect("an answer over TLS");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let body = body_of(response).await;
         assert_eq!(&body[..], b"HTTP/2.0", "ALPN chose HTTP/2");
 
         let untrusting = crate::tls::provider_config(false).expect("tls config");
@@ -315,6 +305,11 @@ mod tests {
             .expect_err("a client without the authority's root refuses the server");
         let chain = crate::error::chain(&error);
         assert!(chain.contains("certificate"), "{chain}");
+    }
+
+    async fn body_of(response: Response<Incoming>) -> Bytes {
+        let body = response.into_body().collect().await.expect("body");
+        body.to_bytes()
     }
 
     fn client(proxy: &str, no_proxy: &str) -> HttpClient {
@@ -335,12 +330,7 @@ mod tests {
             .post(uri, HeaderMap::new(), b"{}".to_vec())
             .await
             .expect("an answer through the proxy");
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .expect("body")
-            .to_bytes();
+        let body = body_of(response).await;
         assert_eq!(&body[..], b"{\"ok\":true}");
         let head = head.await.expect("the proxy saw a request");
         assert!(

@@ -68,11 +68,14 @@ impl Chunk {
     /// The deltas of the first choice, then the usage, then the finish reason.
     pub(super) fn deltas(self) -> Vec<ModelDelta> {
         let mut out = Vec::new();
-        let choice = self.choices.into_iter().flatten().next();
-        let (message, finish_reason) = match choice {
-            Some(choice) => (choice.message, choice.finish_reason),
-            None => (None, None),
-        };
+        let (message, finish_reason) = self
+            .choices
+            .into_iter()
+            .flatten()
+            .next()
+            .map_or((None, None), |choice| {
+                (choice.message, choice.finish_reason)
+            });
         let mut refused = false;
         if let Some(message) = message {
             refused = message.refusal.is_some();

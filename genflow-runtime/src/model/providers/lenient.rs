@@ -10,7 +10,7 @@ use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
     d.deserialize_any(Kept(|v| match v {
         Scalar::Text(text) => Some(text),
-        Scalar::Count(_) => None,
+        Scalar::Count(_) | Scalar::Flag(_) => None,
     }))
 }
 
@@ -19,7 +19,15 @@ pub(crate) fn text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D:
 pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
     d.deserialize_any(Kept(|v| match v {
         Scalar::Count(n) => Some(n),
-        Scalar::Text(_) => None,
+        Scalar::Text(_) | Scalar::Flag(_) => None,
+    }))
+}
+
+/// `true` or `false`, or `None` for anything else.
+pub(crate) fn flag<'de, D: Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    d.deserialize_any(Kept(|v| match v {
+        Scalar::Flag(b) => Some(b),
+        Scalar::Text(_) | Scalar::Count(_) => None,
     }))
 }
 
@@ -27,6 +35,7 @@ pub(crate) fn count<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::E
 enum Scalar {
     Text(String),
     Count(u64),
+    Flag(bool),
 }
 
 /// Reads any JSON value, hands strings and counts to its function, and skips the rest.
@@ -63,8 +72,8 @@ impl<'de, T, F: FnOnce(Scalar) -> Option<T>> Visitor<'de> for Kept<F> {
         Ok(whole.then(|| (self.0)(Scalar::Count(v as u64))).flatten())
     }
 
-    fn visit_bool<E>(self, _: bool) -> Result<Option<T>, E> {
-        Ok(None)
+    fn visit_bool<E>(self, v: bool) -> Result<Option<T>, E> {
+        Ok((self.0)(Scalar::Flag(v)))
     }
 
     fn visit_unit<E>(self) -> Result<Option<T>, E> {
@@ -97,35 +106,46 @@ mod tests {
         text: Option<String>,
         #[serde(default, deserialize_with = "super::count")]
         count: Option<u64>,
+        #[serde(default, deserialize_with = "super::flag")]
+        flag: Option<bool>,
     }
 
-    fn read(value: serde_json::Value) -> (Option<String>, Option<u64>) {
+    fn read(value: serde_json::Value) -> (Option<String>, Option<u64>, Option<bool>) {
         let fields = Fields::deserialize(value).expect("any value is accepted");
-        (fields.text, fields.count)
+        (fields.text, fields.count, fields.flag)
     }
 
     #[test]
     fn keeps_strings_and_counts_and_reads_anything_else_as_absent() {
         assert_eq!(
-            read(json!({"text": "hi", "count": 7})),
-            (Some("hi".into()), Some(7))
+            read(json!({"text": "hi", "count": 7, "flag": true})),
+            (Some("hi".into()), Some(7), Some(true))
         );
-        assert_eq!(read(json!({"count": 12.0})), (None, Some(12)));
-        assert_eq!(read(json!({})), (None, None));
+        assert_eq!(
+            read(json!({"count": 12.0, "flag": false})),
+            (None, Some(12), Some(false))
+        );
+        assert_eq!(read(json!({})), (None, None, None));
         for odd in [
             json!(null),
-            json!(true),
             json!(-3),
             json!(1.5),
             json!([1, {"a": 2}]),
             json!({"a": [1]}),
         ] {
             assert_eq!(
-                read(json!({"text": odd, "count": odd})),
-                (None, None),
+                read(json!({"text": odd, "count": odd, "flag": odd})),
+                (None, None, None),
                 "{odd}"
             );
         }
-        assert_eq!(read(json!({"text": 3, "count": "3"})), (None, None));
+        assert_eq!(
+            read(json!({"text": 3, "count": "3", "flag": "true"})),
+            (None, None, None)
+        );
+        assert_eq!(
+            read(json!({"text": true, "count": false})),
+            (None, None, None)
+        );
     }
 }

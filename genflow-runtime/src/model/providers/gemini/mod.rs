@@ -1,11 +1,14 @@
 //! The Gemini API (`models/{model}:generateContent`, `:streamGenerateContent?alt=sse`).
 
+mod reply;
+
 use std::sync::Arc;
 
 use eventsource_stream::Event;
 use http::header::{HeaderMap, HeaderName};
 use serde_json::{Value, json};
 
+use self::reply::Response;
 use super::transport::header_value;
 use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra, set_opt};
 use crate::FlowError;
@@ -14,7 +17,6 @@ use crate::model::catalog::{EnvVars, Provider};
 use crate::model::delta::ModelDelta;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
-use crate::model::response::FinishReason;
 
 const GEMINI_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 
@@ -184,9 +186,8 @@ impl Wire for GeminiWire {
         _request: &GenerateRequest,
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
-        let body: Value = transport.parse_reply(body)?;
         let mut calls = 0;
-        response_deltas(&body, &mut calls, transport)
+        response_deltas(transport.parse_reply(body)?, &mut calls, transport)
     }
 }
 
@@ -227,71 +228,16 @@ fn encode_message(message: &Message) -> Value {
     json!({"role": role, "parts": parts})
 }
 
-/// The deltas of one `GenerateContentResponse` (whole, or one chunk of a stream).
+/// The deltas of one `GenerateContentResponse`, or the error it carries.
 fn response_deltas(
-    body: &Value,
+    response: Response,
     calls: &mut usize,
     transport: &Transport,
 ) -> Result<Vec<ModelDelta>, FlowError> {
-    if let Some(error) = body.get("error") {
-        return Err(transport.stream_error(error));
+    match &response.error {
+        Some(error) => Err(transport.stream_error(error)),
+        None => Ok(response.deltas(calls)),
     }
-    let mut out = Vec::new();
-    let candidate = body.get("candidates").and_then(|c| c.get(0));
-    let parts = candidate
-        .and_then(|c| c.get("content"))
-        .and_then(|c| c.get("parts"))
-        .and_then(Value::as_array);
-    for part in parts.into_iter().flatten() {
-        if part.get("thought").and_then(Value::as_bool) == Some(true) {
-            continue;
-        }
-        if let Some(text) = part.get("text").and_then(Value::as_str) {
-            out.push(ModelDelta::Text(text.to_owned()));
-        }
-        if let Some(call) = part.get("functionCall") {
-            out.push(ModelDelta::ToolCall {
-                index: *calls,
-                id: call.get("id").and_then(Value::as_str).map(str::to_owned),
-                name: call.get("name").and_then(Value::as_str).map(str::to_owned),
-                arguments: call.get("args").map(Value::to_string).unwrap_or_default(),
-                metadata: part
-                    .get("thoughtSignature")
-                    .map(|s| json!({ "thoughtSignature": s })),
-            });
-            *calls += 1;
-        }
-    }
-    if let Some(usage) = body.get("usageMetadata") {
-        let count = |k: &str| usage.get(k).and_then(Value::as_u64);
-        let output =
-            count("candidatesTokenCount").map(|n| n + count("thoughtsTokenCount").unwrap_or(0));
-        out.push(ModelDelta::Usage {
-            input_tokens: count("promptTokenCount"),
-            output_tokens: output,
-        });
-    }
-    let blocked = body
-        .get("promptFeedback")
-        .and_then(|f| f.get("blockReason"))
-        .is_some();
-    let reason = candidate
-        .and_then(|c| c.get("finishReason"))
-        .and_then(Value::as_str);
-    if blocked || reason.is_some() {
-        out.push(ModelDelta::Finish(match reason {
-            _ if blocked => FinishReason::Blocked,
-            Some("STOP") if *calls > 0 => FinishReason::ToolCalls,
-            Some("STOP") => FinishReason::Stop,
-            Some("MAX_TOKENS") => FinishReason::Length,
-            Some(
-                "SAFETY" | "RECITATION" | "LANGUAGE" | "BLOCKLIST" | "PROHIBITED_CONTENT" | "SPII"
-                | "IMAGE_SAFETY",
-            ) => FinishReason::Blocked,
-            other => FinishReason::Other(other.unwrap_or_default().to_owned()),
-        }));
-    }
-    Ok(out)
 }
 
 /// Decodes `data: <GenerateContentResponse>` events; the stream ends at EOF.
@@ -303,6 +249,6 @@ pub struct GeminiDecoder {
 impl Decoder for GeminiDecoder {
     fn event(&mut self, event: &Event) -> Result<Vec<ModelDelta>, FlowError> {
         let chunk = self.transport.parse_event(event)?;
-        response_deltas(&chunk, &mut self.calls, &self.transport)
+        response_deltas(chunk, &mut self.calls, &self.transport)
     }
 }

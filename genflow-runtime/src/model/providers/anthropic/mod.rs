@@ -1,13 +1,15 @@
 //! Anthropic Messages (`POST {base}/v1/messages`). Structured output uses a forced tool whose
 //! input is the answer; its input is surfaced as reply text.
 
-use std::collections::HashMap;
+mod reply;
+
 use std::sync::Arc;
 
 use eventsource_stream::Event;
 use http::header::{HeaderMap, HeaderName};
 use serde_json::{Value, json};
 
+use self::reply::{Blocks, Reply, StreamEvent};
 use super::transport::header_value;
 use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra, set_opt};
 use crate::FlowError;
@@ -17,7 +19,6 @@ use crate::model::delta::ModelDelta;
 use crate::model::dialect;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
-use crate::model::response::FinishReason;
 
 const ANTHROPIC_URL: &str = "https://api.anthropic.com";
 const VERSION: &str = "2023-06-01";
@@ -178,16 +179,7 @@ impl Wire for AnthropicWire {
         request: &GenerateRequest,
         transport: &Transport,
     ) -> Result<Vec<ModelDelta>, FlowError> {
-        let body: Value = transport.parse_reply(body)?;
-        let mut blocks = Blocks::new(request);
-        let mut out = Vec::new();
-        let content = body.get("content").and_then(Value::as_array);
-        for (index, block) in content.into_iter().flatten().enumerate() {
-            out.extend(blocks.start(index, block));
-        }
-        out.extend(usage(body.get("usage")));
-        out.extend(blocks.finish(body.get("stop_reason")));
-        Ok(out)
+        Ok(transport.parse_reply::<Reply>(body)?.deltas(request))
     }
 }
 
@@ -230,107 +222,6 @@ fn encode_message(message: &Message) -> Value {
     json!({"role": role, "content": content})
 }
 
-fn usage(usage: Option<&Value>) -> Option<ModelDelta> {
-    let usage = usage?;
-    let count = |k: &str| usage.get(k).and_then(Value::as_u64);
-    let input = count("input_tokens").map(|n| {
-        n + count("cache_read_input_tokens").unwrap_or(0)
-            + count("cache_creation_input_tokens").unwrap_or(0)
-    });
-    Some(ModelDelta::Usage {
-        input_tokens: input,
-        output_tokens: count("output_tokens"),
-    })
-}
-
-/// What each content block is, so deltas land in the right place.
-struct Blocks {
-    output_tool: Option<String>,
-    kinds: HashMap<usize, BlockKind>,
-    answered_with_output_tool: bool,
-}
-
-#[derive(Clone, Copy, PartialEq)]
-enum BlockKind {
-    Text,
-    Tool,
-    /// The forced output tool: its input JSON is the reply text.
-    Output,
-    Other,
-}
-
-impl Blocks {
-    fn new(request: &GenerateRequest) -> Self {
-        Blocks {
-            output_tool: request.output.as_ref().map(|o| o.name.clone()),
-            kinds: HashMap::new(),
-            answered_with_output_tool: false,
-        }
-    }
-
-    fn start(&mut self, index: usize, block: &Value) -> Vec<ModelDelta> {
-        let text = |k: &str| block.get(k).and_then(Value::as_str).map(str::to_owned);
-        let input = block
-            .get("input")
-            .filter(|i| i.as_object().is_some_and(|m| !m.is_empty()))
-            .map(Value::to_string);
-        let (kind, delta) = match block.get("type").and_then(Value::as_str) {
-            Some("text") => (BlockKind::Text, text("text").map(ModelDelta::Text)),
-            Some("tool_use") if text("name") == self.output_tool => {
-                self.answered_with_output_tool = true;
-                (BlockKind::Output, input.map(ModelDelta::Text))
-            }
-            Some("tool_use") => (
-                BlockKind::Tool,
-                Some(ModelDelta::ToolCall {
-                    index,
-                    id: text("id"),
-                    name: text("name"),
-                    arguments: input.unwrap_or_default(),
-                    metadata: None,
-                }),
-            ),
-            _ => (BlockKind::Other, None),
-        };
-        self.kinds.insert(index, kind);
-        delta
-            .into_iter()
-            .filter(|d| d != &ModelDelta::Text(String::new()))
-            .collect()
-    }
-
-    fn delta(&self, index: usize, delta: &Value) -> Option<ModelDelta> {
-        let text = |k: &str| delta.get(k).and_then(Value::as_str).map(str::to_owned);
-        match (
-            self.kinds.get(&index).copied()?,
-            delta.get("type").and_then(Value::as_str)?,
-        ) {
-            (BlockKind::Text, "text_delta") => text("text").map(ModelDelta::Text),
-            (BlockKind::Output, "input_json_delta") => text("partial_json").map(ModelDelta::Text),
-            (BlockKind::Tool, "input_json_delta") => Some(ModelDelta::ToolCall {
-                index,
-                id: None,
-                name: None,
-                arguments: text("partial_json")?,
-                metadata: None,
-            }),
-            _ => None,
-        }
-    }
-
-    fn finish(&self, stop_reason: Option<&Value>) -> Option<ModelDelta> {
-        let reason = match stop_reason?.as_str()? {
-            "end_turn" | "stop_sequence" => FinishReason::Stop,
-            "tool_use" if self.answered_with_output_tool => FinishReason::Stop,
-            "tool_use" => FinishReason::ToolCalls,
-            "max_tokens" | "model_context_window_exceeded" => FinishReason::Length,
-            "refusal" => FinishReason::Blocked,
-            other => FinishReason::Other(other.to_owned()),
-        };
-        Some(ModelDelta::Finish(reason))
-    }
-}
-
 /// Decodes the Messages event stream.
 pub struct AnthropicDecoder {
     transport: Transport,
@@ -342,37 +233,8 @@ impl Decoder for AnthropicDecoder {
         if event.event == "ping" {
             return Ok(Vec::new());
         }
-        let data: Value = self.transport.parse_event(event)?;
-        let index = data
-            .get("index")
-            .and_then(Value::as_u64)
-            .map(|i| i as usize);
-        let out = match data.get("type").and_then(Value::as_str) {
-            Some("error") => {
-                return Err(self
-                    .transport
-                    .stream_error(data.get("error").unwrap_or(&data)));
-            }
-            Some("message_start") => usage(data.get("message").and_then(|m| m.get("usage")))
-                .into_iter()
-                .collect(),
-            Some("content_block_start") => match (index, data.get("content_block")) {
-                (Some(i), Some(block)) => self.blocks.start(i, block),
-                _ => Vec::new(),
-            },
-            Some("content_block_delta") => match (index, data.get("delta")) {
-                (Some(i), Some(delta)) => self.blocks.delta(i, delta).into_iter().collect(),
-                _ => Vec::new(),
-            },
-            Some("message_delta") => {
-                let stop = data.get("delta").and_then(|d| d.get("stop_reason"));
-                usage(data.get("usage"))
-                    .into_iter()
-                    .chain(self.blocks.finish(stop))
-                    .collect()
-            }
-            _ => Vec::new(),
-        };
-        Ok(out)
+        let data: StreamEvent = self.transport.parse_event(event)?;
+        data.deltas(&mut self.blocks)
+            .map_err(|error| self.transport.stream_error(&error))
     }
 }

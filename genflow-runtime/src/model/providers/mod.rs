@@ -220,12 +220,25 @@ pub fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, FlowError> {
         .map_err(|e| FlowError::internal(format!("the request body does not serialize: {e}")))
 }
 
-/// Merges `extra` config fields into a JSON object.
-pub fn merge_extra(target: &mut Value, extra: &serde_json::Map<String, Value>) {
-    if let Some(map) = target.as_object_mut() {
-        for (k, v) in extra {
-            map.insert(k.clone(), v.clone());
+/// A body (or part of one) whose fields the request's `extra` config fields override.
+pub struct WithExtra<'a, T> {
+    /// The fields genflow sets.
+    pub fields: T,
+    /// `GenerationConfig::extra`.
+    pub extra: &'a serde_json::Map<String, Value>,
+}
+
+impl<T: serde::Serialize> serde::Serialize for WithExtra<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        if self.extra.is_empty() {
+            return self.fields.serialize(serializer);
         }
+        // Extra fields override ours: merge them into a JSON tree (rare; slower).
+        let mut tree = serde_json::to_value(&self.fields).map_err(serde::ser::Error::custom)?;
+        if let Some(map) = tree.as_object_mut() {
+            map.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
+        }
+        tree.serialize(serializer)
     }
 }
 

@@ -7,11 +7,13 @@ use std::sync::Arc;
 
 use eventsource_stream::Event;
 use http::header::{HeaderMap, HeaderName};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use self::reply::{Blocks, Reply, StreamEvent};
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode, set_opt};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -89,27 +91,13 @@ impl Wire for AnthropicWire {
         stream: bool,
     ) -> Result<Vec<u8>, FlowError> {
         let config = &request.config;
-        let messages: Vec<Value> = request.messages.iter().map(encode_message).collect();
-        let mut body = json!({
-            "model": model,
-            "max_tokens": config.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
-            "messages": messages,
-        });
-        set_opt(&mut body, "system", request.system.as_ref());
-        set_opt(&mut body, "temperature", config.temperature);
-        set_opt(&mut body, "top_p", config.top_p);
-        set_opt(&mut body, "top_k", config.top_k);
-        set_opt(
-            &mut body,
-            "stop_sequences",
-            (!config.stop.is_empty()).then_some(&config.stop),
-        );
-        let mut tools: Vec<Value> = request
+        let mut tools: Vec<ToolSpec<'_>> = request
             .tools
             .iter()
-            .map(|t| {
-                json!({"name": t.name, "description": t.description,
-                    "input_schema": t.input_schema.plain().clone()})
+            .map(|t| ToolSpec {
+                name: &t.name,
+                description: &t.description,
+                input_schema: t.input_schema.plain_json(),
             })
             .collect();
         let mut choice = match &request.tool_choice {
@@ -119,8 +107,8 @@ impl Wire for AnthropicWire {
             ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
         };
         if let Some(output) = &request.output {
-            let schema = output.schema.plain().clone();
-            if schema.get("type").and_then(Value::as_str) != Some("object") {
+            let root = output.schema.plain().get("type").and_then(Value::as_str);
+            if root != Some("object") {
                 return Err(dialect::DialectError {
                     dialect: "an Anthropic tool input",
                     path: String::new(),
@@ -128,9 +116,11 @@ impl Wire for AnthropicWire {
                 }
                 .into());
             }
-            tools.push(json!({"name": output.name,
-                "description": "Reply with the final answer, as this tool's input.",
-                "input_schema": schema}));
+            tools.push(ToolSpec {
+                name: &output.name,
+                description: "Reply with the final answer, as this tool's input.",
+                input_schema: output.schema.plain_json(),
+            });
             // With other tools the model may still call them first; it must end with a tool.
             choice = if request.tools.is_empty() {
                 json!({"type": "tool", "name": output.name})
@@ -138,15 +128,23 @@ impl Wire for AnthropicWire {
                 json!({"type": "any"})
             };
         }
-        if !tools.is_empty() {
-            set_opt(&mut body, "tools", Some(tools));
-            set_opt(&mut body, "tool_choice", Some(choice));
-        }
-        if stream {
-            set_opt(&mut body, "stream", Some(true));
-        }
-        merge_extra(&mut body, &config.extra);
-        encode(&body)
+        let body = MessagesBody {
+            model,
+            max_tokens: config.max_output_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+            messages: request.messages.iter().map(encode_message).collect(),
+            system: request.system.as_deref(),
+            temperature: config.temperature,
+            top_p: config.top_p,
+            top_k: config.top_k,
+            stop_sequences: &config.stop,
+            tool_choice: (!tools.is_empty()).then_some(choice),
+            tools,
+            stream: stream.then_some(true),
+        };
+        encode(&WithExtra {
+            fields: body,
+            extra: &config.extra,
+        })
     }
 
     fn url(&self, _model: &str, _stream: bool) -> String {
@@ -181,6 +179,37 @@ impl Wire for AnthropicWire {
     ) -> Result<Vec<ModelDelta>, FlowError> {
         Ok(transport.parse_reply::<Reply>(body)?.deltas(request))
     }
+}
+
+/// A Messages request, serialized from borrowed parts (the schemas are not copied).
+#[derive(Serialize)]
+struct MessagesBody<'a> {
+    model: &'a str,
+    max_tokens: u32,
+    messages: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<ToolSpec<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stream: Option<bool>,
+}
+
+#[derive(Serialize)]
+struct ToolSpec<'a> {
+    name: &'a str,
+    description: &'a str,
+    input_schema: &'a RawValue,
 }
 
 fn encode_message(message: &Message) -> Value {
@@ -236,5 +265,87 @@ impl Decoder for AnthropicDecoder {
         let data: StreamEvent = self.transport.parse_event(event)?;
         data.deltas(&mut self.blocks)
             .map_err(|error| self.transport.stream_error(&error))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::request::OutputFormat;
+
+    fn body(request: &GenerateRequest, stream: bool) -> Value {
+        let wire = AnthropicWire {
+            base_url: "http://127.0.0.1:1".into(),
+            key: "k".into(),
+        };
+        let bytes = wire.body("m", request, stream).expect("encodes");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    fn answer(schema: Value) -> GenerateRequest {
+        GenerateRequest {
+            messages: vec![Message::user("hi")],
+            output: Some(OutputFormat {
+                name: "Answer".into(),
+                schema: schema.into(),
+            }),
+            ..GenerateRequest::default()
+        }
+    }
+
+    #[test]
+    fn a_plain_request_sets_only_what_it_has() {
+        let request = GenerateRequest {
+            messages: vec![Message::user("hi")],
+            ..GenerateRequest::default()
+        };
+        assert_eq!(
+            body(&request, true),
+            json!({"model": "m", "max_tokens": DEFAULT_MAX_TOKENS, "stream": true,
+                "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})
+        );
+    }
+
+    #[test]
+    fn structured_output_is_a_forced_tool_and_extra_fields_override() {
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let mut request = answer(schema.clone());
+        request.config.temperature = Some(0.5);
+        request.config.stop = vec!["END".into()];
+        request.config.extra.insert("max_tokens".into(), json!(99));
+        request
+            .config
+            .extra
+            .insert("metadata".into(), json!({"user_id": "u1"}));
+        let sent = body(&request, false);
+        assert_eq!(
+            sent["tools"],
+            json!([{"name": "Answer", "input_schema": schema,
+                "description": "Reply with the final answer, as this tool's input."}])
+        );
+        assert_eq!(
+            sent["tool_choice"],
+            json!({"type": "tool", "name": "Answer"})
+        );
+        assert_eq!(sent["temperature"], json!(0.5));
+        assert_eq!(sent["stop_sequences"], json!(["END"]));
+        assert_eq!(sent["max_tokens"], json!(99));
+        assert_eq!(sent["metadata"], json!({"user_id": "u1"}));
+        assert_eq!(sent.get("stream"), None);
+    }
+
+    #[test]
+    fn a_non_object_output_root_is_refused() {
+        let wire = AnthropicWire {
+            base_url: "http://127.0.0.1:1".into(),
+            key: "k".into(),
+        };
+        let error = wire
+            .body("m", &answer(json!({"type": "array"})), false)
+            .expect_err("refused");
+        assert!(
+            error.to_string().contains("the root must be an object"),
+            "{error}"
+        );
     }
 }

@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use eventsource_stream::Event;
 use http::header::{HeaderMap, HeaderName};
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use self::reply::Response;
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode, set_opt};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -87,69 +89,55 @@ impl Wire for GeminiWire {
         request: &GenerateRequest,
         _stream: bool,
     ) -> Result<Vec<u8>, FlowError> {
-        let contents: Vec<Value> = request.messages.iter().map(encode_message).collect();
-        let mut body = json!({ "contents": contents });
-        if let Some(system) = &request.system {
-            set_opt(
-                &mut body,
-                "systemInstruction",
-                Some(json!({"parts": [{"text": system}]})),
-            );
-        }
-        if !request.tools.is_empty() {
-            let declarations: Vec<Value> = request
-                .tools
-                .iter()
-                .map(|t| {
-                    json!({"name": t.name, "description": t.description,
-                        "parametersJsonSchema": t.input_schema.plain().clone()})
-                })
-                .collect();
-            set_opt(
-                &mut body,
-                "tools",
-                Some(json!([{ "functionDeclarations": declarations }])),
-            );
-            let calling = match &request.tool_choice {
-                ToolChoice::Auto => json!({"mode": "AUTO"}),
-                ToolChoice::Required => json!({"mode": "ANY"}),
-                ToolChoice::None => json!({"mode": "NONE"}),
-                ToolChoice::Tool(name) => json!({"mode": "ANY", "allowedFunctionNames": [name]}),
-            };
-            set_opt(
-                &mut body,
-                "toolConfig",
-                Some(json!({ "functionCallingConfig": calling })),
-            );
-        }
         let config = &request.config;
-        let mut generation = json!({});
-        set_opt(&mut generation, "temperature", config.temperature);
-        set_opt(&mut generation, "maxOutputTokens", config.max_output_tokens);
-        set_opt(&mut generation, "topP", config.top_p);
-        set_opt(&mut generation, "topK", config.top_k);
-        set_opt(&mut generation, "seed", config.seed);
-        set_opt(
-            &mut generation,
-            "stopSequences",
-            (!config.stop.is_empty()).then_some(&config.stop),
-        );
-        if let Some(output) = &request.output {
-            set_opt(
-                &mut generation,
-                "responseMimeType",
-                Some("application/json"),
-            );
-            set_opt(
-                &mut generation,
-                "responseJsonSchema",
-                Some(output.schema.plain().clone()),
-            );
-        }
-        merge_extra(&mut generation, &config.extra);
-        if generation.as_object().is_some_and(|g| !g.is_empty()) {
-            set_opt(&mut body, "generationConfig", Some(generation));
-        }
+        let has_tools = !request.tools.is_empty();
+        let generation = Generation {
+            temperature: config.temperature,
+            max_output_tokens: config.max_output_tokens,
+            top_p: config.top_p,
+            top_k: config.top_k,
+            seed: config.seed,
+            stop_sequences: &config.stop,
+            response_mime_type: request.output.as_ref().map(|_| "application/json"),
+            response_json_schema: request.output.as_ref().map(|o| o.schema.plain_json()),
+        };
+        let body = GenerateContentBody {
+            contents: request.messages.iter().map(encode_message).collect(),
+            system_instruction: request
+                .system
+                .as_ref()
+                .map(|system| json!({"parts": [{"text": system}]})),
+            tools: has_tools.then(|| {
+                [FunctionDeclarations {
+                    function_declarations: request
+                        .tools
+                        .iter()
+                        .map(|t| FunctionDeclaration {
+                            name: &t.name,
+                            description: &t.description,
+                            parameters_json_schema: t.input_schema.plain_json(),
+                        })
+                        .collect(),
+                }]
+            }),
+            tool_config: has_tools.then(|| {
+                let calling = match &request.tool_choice {
+                    ToolChoice::Auto => json!({"mode": "AUTO"}),
+                    ToolChoice::Required => json!({"mode": "ANY"}),
+                    ToolChoice::None => json!({"mode": "NONE"}),
+                    ToolChoice::Tool(name) => {
+                        json!({"mode": "ANY", "allowedFunctionNames": [name]})
+                    }
+                };
+                json!({ "functionCallingConfig": calling })
+            }),
+            generation_config: (!generation.is_empty() || !config.extra.is_empty()).then_some(
+                WithExtra {
+                    fields: generation,
+                    extra: &config.extra,
+                },
+            ),
+        };
         encode(&body)
     }
 
@@ -188,6 +176,70 @@ impl Wire for GeminiWire {
     ) -> Result<Vec<ModelDelta>, FlowError> {
         let mut calls = 0;
         response_deltas(transport.parse_reply(body)?, &mut calls, transport)
+    }
+}
+
+/// A `generateContent` request, serialized from borrowed parts (the schemas are not copied).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GenerateContentBody<'a> {
+    contents: Vec<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    system_instruction: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tools: Option<[FunctionDeclarations<'a>; 1]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_config: Option<Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    generation_config: Option<WithExtra<'a, Generation<'a>>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionDeclarations<'a> {
+    function_declarations: Vec<FunctionDeclaration<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FunctionDeclaration<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters_json_schema: &'a RawValue,
+}
+
+/// `generationConfig`; the request's extra config fields are merged into it.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Generation<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_output_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_p: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    top_k: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seed: Option<i64>,
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    stop_sequences: &'a [String],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_mime_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_json_schema: Option<&'a RawValue>,
+}
+
+impl Generation<'_> {
+    /// Whether no field is set (then `generationConfig` is left out).
+    fn is_empty(&self) -> bool {
+        self.temperature.is_none()
+            && self.max_output_tokens.is_none()
+            && self.top_p.is_none()
+            && self.top_k.is_none()
+            && self.seed.is_none()
+            && self.stop_sequences.is_empty()
+            && self.response_json_schema.is_none()
     }
 }
 
@@ -250,5 +302,62 @@ impl Decoder for GeminiDecoder {
     fn event(&mut self, event: &Event) -> Result<Vec<ModelDelta>, FlowError> {
         let chunk = self.transport.parse_event(event)?;
         response_deltas(chunk, &mut self.calls, &self.transport)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::request::OutputFormat;
+
+    fn body(request: &GenerateRequest) -> Value {
+        let wire = GeminiWire {
+            base_url: "http://127.0.0.1:1/v1beta".into(),
+            key: "k".into(),
+        };
+        let bytes = wire.body("m", request, false).expect("encodes");
+        serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    #[test]
+    fn without_settings_there_is_no_generation_config() {
+        let request = GenerateRequest {
+            messages: vec![Message::user("hi")],
+            ..GenerateRequest::default()
+        };
+        assert_eq!(
+            body(&request),
+            json!({"contents": [{"role": "user", "parts": [{"text": "hi"}]}]})
+        );
+    }
+
+    #[test]
+    fn extra_fields_override_the_generation_config_and_keep_the_schema() {
+        let schema = json!({"type": "object", "properties": {"a": {"type": "string"}}});
+        let mut request = GenerateRequest {
+            messages: vec![Message::user("hi")],
+            output: Some(OutputFormat {
+                name: "Answer".into(),
+                schema: schema.clone().into(),
+            }),
+            ..GenerateRequest::default()
+        };
+        request.config.top_k = Some(3);
+        request.config.extra.insert("topK".into(), json!(5));
+        request
+            .config
+            .extra
+            .insert("thinkingConfig".into(), json!({"thinkingBudget": 0}));
+        assert_eq!(
+            body(&request)["generationConfig"],
+            json!({"topK": 5, "thinkingConfig": {"thinkingBudget": 0},
+                "responseMimeType": "application/json", "responseJsonSchema": schema})
+        );
+        request.output = None;
+        request.config.top_k = None;
+        assert_eq!(
+            body(&request)["generationConfig"],
+            json!({"topK": 5, "thinkingConfig": {"thinkingBudget": 0}})
+        );
     }
 }

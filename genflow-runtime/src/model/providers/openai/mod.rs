@@ -12,7 +12,7 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value, json};
 
 use self::reply::Chunk;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, encode, merge_extra};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -195,15 +195,10 @@ impl Wire for OpenAiWire {
                 include_usage: true,
             }),
         };
-        if config.extra.is_empty() {
-            return encode(&body);
-        }
-        // Extra fields override ours: merge them into the JSON tree (rare; slower).
-        let mut tree = serde_json::to_value(&body).map_err(|e| {
-            FlowError::internal(format!("the request body does not serialize: {e}"))
-        })?;
-        merge_extra(&mut tree, &config.extra);
-        encode(&tree)
+        encode(&WithExtra {
+            fields: body,
+            extra: &config.extra,
+        })
     }
 
     fn url(&self, _model: &str, _stream: bool) -> String {

@@ -38,7 +38,8 @@ enum Scalar {
     Flag(bool),
 }
 
-/// Reads any JSON value, hands strings and counts to its function, and skips the rest.
+/// Reads any JSON value, hands strings, counts and booleans to its function, and skips the
+/// rest.
 struct Kept<F>(F);
 
 impl<'de, T, F: FnOnce(Scalar) -> Option<T>> Visitor<'de> for Kept<F> {

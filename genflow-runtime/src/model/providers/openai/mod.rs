@@ -3,13 +3,14 @@
 
 mod reply;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use eventsource_stream::Event;
 use http::header::{AUTHORIZATION, HeaderMap};
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use self::reply::Chunk;
 use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
@@ -137,9 +138,11 @@ impl Wire for OpenAiWire {
         request: &GenerateRequest,
         stream: bool,
     ) -> Result<Vec<u8>, FlowError> {
-        let mut messages = Vec::new();
+        let mut messages = Vec::with_capacity(request.messages.len() + 1);
         if let Some(system) = &request.system {
-            messages.push(json!({"role": "system", "content": system}));
+            messages.push(ChatMessage::System {
+                content: Cow::Borrowed(system),
+            });
         }
         for message in &request.messages {
             encode_message(message, &mut messages);
@@ -234,7 +237,7 @@ impl Wire for OpenAiWire {
 #[derive(Serialize)]
 struct ChatBody<'a> {
     model: &'a str,
-    messages: Vec<Value>,
+    messages: Vec<ChatMessage<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     temperature: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -292,57 +295,108 @@ struct StreamOptions {
     include_usage: bool,
 }
 
-fn encode_message(message: &Message, out: &mut Vec<Value>) {
+/// One chat message, borrowing the request's text.
+#[derive(Serialize)]
+#[serde(tag = "role", rename_all = "lowercase")]
+enum ChatMessage<'a> {
+    System {
+        content: Cow<'a, str>,
+    },
+    User {
+        content: UserContent<'a>,
+    },
+    Assistant {
+        /// `null` when the model only called tools.
+        content: Option<String>,
+        #[serde(skip_serializing_if = "Vec::is_empty")]
+        tool_calls: Vec<CallOut<'a>>,
+    },
+    Tool {
+        tool_call_id: &'a str,
+        content: String,
+    },
+}
+
+/// A user message's content: plain text, or parts when it carries media.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum UserContent<'a> {
+    Text(String),
+    Parts(Vec<UserPart<'a>>),
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum UserPart<'a> {
+    Text { text: &'a str },
+    ImageUrl { image_url: ImageUrl<'a> },
+}
+
+#[derive(Serialize)]
+struct ImageUrl<'a> {
+    url: &'a str,
+}
+
+/// A tool call the model made, as the history sends it back.
+#[derive(Serialize)]
+struct CallOut<'a> {
+    id: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: CalledFunction<'a>,
+}
+
+#[derive(Serialize)]
+struct CalledFunction<'a> {
+    name: &'a str,
+    /// The arguments object as JSON text.
+    arguments: String,
+}
+
+fn encode_message<'a>(message: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
     match message.role {
-        Role::System => out.push(json!({"role": "system", "content": message.text()})),
-        Role::User => out.push(json!({"role": "user", "content": user_content(message)})),
+        Role::System => out.push(ChatMessage::System {
+            content: Cow::Owned(message.text()),
+        }),
+        Role::User => out.push(ChatMessage::User {
+            content: user_content(message),
+        }),
         Role::Model => {
-            let mut m = Map::new();
-            m.insert("role".into(), json!("assistant"));
             let text = message.text();
-            m.insert(
-                "content".into(),
-                if text.is_empty() {
-                    Value::Null
-                } else {
-                    json!(text)
-                },
-            );
-            let calls: Vec<Value> = message
-                .tool_requests()
-                .map(|r| {
-                    json!({"id": r.id.as_deref().unwrap_or(&r.name), "type": "function",
-                        "function": {"name": r.name, "arguments": r.input.to_string()}})
-                })
-                .collect();
-            if !calls.is_empty() {
-                m.insert("tool_calls".into(), Value::Array(calls));
-            }
-            out.push(Value::Object(m));
+            out.push(ChatMessage::Assistant {
+                content: (!text.is_empty()).then_some(text),
+                tool_calls: message
+                    .tool_requests()
+                    .map(|r| CallOut {
+                        id: r.id.as_deref().unwrap_or(&r.name),
+                        kind: "function",
+                        function: CalledFunction {
+                            name: &r.name,
+                            arguments: r.input.to_string(),
+                        },
+                    })
+                    .collect(),
+            });
         }
-        Role::Tool => out.extend(message.tool_responses().map(|r| {
-            json!({"role": "tool", "tool_call_id": r.id.as_deref().unwrap_or(&r.name),
-                "content": r.output_text()})
+        Role::Tool => out.extend(message.tool_responses().map(|r| ChatMessage::Tool {
+            tool_call_id: r.id.as_deref().unwrap_or(&r.name),
+            content: r.output_text(),
         })),
     }
 }
 
-fn user_content(message: &Message) -> Value {
+fn user_content(message: &Message) -> UserContent<'_> {
     if message.content.iter().all(|p| matches!(p, Part::Text(_))) {
-        return json!(message.text());
+        return UserContent::Text(message.text());
     }
-    let parts: Vec<Value> = message
-        .content
-        .iter()
-        .filter_map(|p| match p {
-            Part::Text(text) => Some(json!({"type": "text", "text": text})),
-            Part::Media(media) => {
-                Some(json!({"type": "image_url", "image_url": {"url": media.url}}))
-            }
-            Part::ToolRequest(_) | Part::ToolResponse(_) => None,
-        })
-        .collect();
-    Value::Array(parts)
+    let parts = message.content.iter().filter_map(|p| match p {
+        Part::Text(text) => Some(UserPart::Text { text }),
+        Part::Media(media) => Some(UserPart::ImageUrl {
+            image_url: ImageUrl { url: &media.url },
+        }),
+        Part::ToolRequest(_) | Part::ToolResponse(_) => None,
+    });
+    UserContent::Parts(parts.collect())
 }
 
 /// The deltas of a whole reply or of a stream chunk, or the error it reports.
@@ -371,6 +425,7 @@ impl Decoder for OpenAiDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::message::{Media, ToolRequest, ToolResponse};
     use crate::model::request::OutputFormat;
 
     fn wire(strict_output: bool) -> OpenAiWire {
@@ -417,6 +472,55 @@ mod tests {
         assert_eq!(
             plain["response_format"]["json_schema"]["schema"],
             json!({"type": "object", "properties": {"a": {"type": "string"}}, "required": ["a"]})
+        );
+    }
+
+    #[test]
+    fn every_role_is_encoded_as_chat_messages() {
+        let call = ToolRequest {
+            id: None,
+            name: "search".into(),
+            input: json!({"q": 1}),
+            metadata: None,
+        };
+        let request = GenerateRequest {
+            system: Some("Be brief.".into()),
+            messages: vec![
+                Message::system("Mind the user."),
+                Message::new(
+                    Role::User,
+                    vec![
+                        Part::Text("What is this?".into()),
+                        Part::Media(Media::url("https://127.0.0.1/cat.png", Some("image/png"))),
+                    ],
+                ),
+                Message::new(
+                    Role::Model,
+                    vec![Part::Text("Looking.".into()), Part::ToolRequest(call)],
+                ),
+                Message::tool(vec![ToolResponse {
+                    id: Some("c1".into()),
+                    name: "search".into(),
+                    output: json!("a cat"),
+                    is_error: false,
+                }]),
+                Message::model("A cat."),
+            ],
+            ..GenerateRequest::default()
+        };
+        assert_eq!(
+            body(&wire(false), &request)["messages"],
+            json!([
+                {"role": "system", "content": "Be brief."},
+                {"role": "system", "content": "Mind the user."},
+                {"role": "user", "content": [
+                    {"type": "text", "text": "What is this?"},
+                    {"type": "image_url", "image_url": {"url": "https://127.0.0.1/cat.png"}}]},
+                {"role": "assistant", "content": "Looking.", "tool_calls": [{"id": "search",
+                    "type": "function", "function": {"name": "search", "arguments": "{\"q\":1}"}}]},
+                {"role": "tool", "tool_call_id": "c1", "content": "a cat"},
+                {"role": "assistant", "content": "A cat."},
+            ])
         );
     }
 

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use self::reply::{Blocks, Reply, StreamEvent};
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -186,7 +186,7 @@ impl Wire for AnthropicWire {
 struct MessagesBody<'a> {
     model: &'a str,
     max_tokens: u32,
-    messages: Vec<Value>,
+    messages: Vec<MessageOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     system: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -212,43 +212,82 @@ struct ToolSpec<'a> {
     input_schema: &'a RawValue,
 }
 
-fn encode_message(message: &Message) -> Value {
+/// One message of the conversation, borrowing the request's parts.
+#[derive(Serialize)]
+struct MessageOut<'a> {
+    role: &'static str,
+    content: Vec<BlockOut<'a>>,
+}
+
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum BlockOut<'a> {
+    Text {
+        text: &'a str,
+    },
+    Image {
+        source: Source<'a>,
+    },
+    Document {
+        source: Source<'a>,
+    },
+    ToolUse {
+        id: &'a str,
+        name: &'a str,
+        input: &'a Value,
+    },
+    ToolResult {
+        tool_use_id: &'a str,
+        content: String,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        is_error: bool,
+    },
+}
+
+/// Where an image's or a document's bytes are.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Source<'a> {
+    Base64 { media_type: &'a str, data: &'a str },
+    Url { url: &'a str },
+}
+
+fn encode_message(message: &Message) -> MessageOut<'_> {
     let role = match message.role {
         Role::Model => "assistant",
         Role::User | Role::System | Role::Tool => "user",
     };
-    let content: Vec<Value> = message
-        .content
-        .iter()
-        .map(|part| match part {
-            Part::Text(text) => json!({"type": "text", "text": text}),
-            Part::Media(media) => {
-                let source = match media.inline() {
-                    Some(data) => {
-                        json!({"type": "base64", "media_type": data.mime, "data": data.base64})
-                    }
-                    None => json!({"type": "url", "url": media.url}),
-                };
-                let kind = if media.mime() == Some("application/pdf") {
-                    "document"
-                } else {
-                    "image"
-                };
-                json!({"type": kind, "source": source})
+    let content = message.content.iter().map(|part| match part {
+        Part::Text(text) => BlockOut::Text { text },
+        Part::Media(media) => {
+            let source = match media.inline() {
+                Some(data) => Source::Base64 {
+                    media_type: data.mime,
+                    data: data.base64,
+                },
+                None => Source::Url { url: &media.url },
+            };
+            if media.mime() == Some("application/pdf") {
+                BlockOut::Document { source }
+            } else {
+                BlockOut::Image { source }
             }
-            Part::ToolRequest(r) => json!({"type": "tool_use",
-                "id": r.id.as_deref().unwrap_or(&r.name), "name": r.name, "input": r.input}),
-            Part::ToolResponse(r) => {
-                let mut result = json!({"type": "tool_result",
-                    "tool_use_id": r.id.as_deref().unwrap_or(&r.name), "content": r.output_text()});
-                if r.is_error {
-                    set_opt(&mut result, "is_error", Some(true));
-                }
-                result
-            }
-        })
-        .collect();
-    json!({"role": role, "content": content})
+        }
+        Part::ToolRequest(r) => BlockOut::ToolUse {
+            id: r.id.as_deref().unwrap_or(&r.name),
+            name: &r.name,
+            input: &r.input,
+        },
+        Part::ToolResponse(r) => BlockOut::ToolResult {
+            tool_use_id: r.id.as_deref().unwrap_or(&r.name),
+            content: r.output_text(),
+            is_error: r.is_error,
+        },
+    });
+    MessageOut {
+        role,
+        content: content.collect(),
+    }
 }
 
 /// Decodes the Messages event stream.
@@ -271,6 +310,7 @@ impl Decoder for AnthropicDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::message::{Media, ToolRequest, ToolResponse};
     use crate::model::request::OutputFormat;
 
     fn body(request: &GenerateRequest, stream: bool) -> Value {
@@ -303,6 +343,54 @@ mod tests {
             body(&request, true),
             json!({"model": "m", "max_tokens": DEFAULT_MAX_TOKENS, "stream": true,
                 "messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]})
+        );
+    }
+
+    #[test]
+    fn messages_carry_media_tool_calls_and_results() {
+        let request = GenerateRequest {
+            messages: vec![
+                Message::new(
+                    Role::User,
+                    vec![
+                        Part::Media(Media::base64("image/png", "iVBO")),
+                        Part::Media(Media::url(
+                            "https://127.0.0.1/a.pdf",
+                            Some("application/pdf"),
+                        )),
+                    ],
+                ),
+                Message::new(
+                    Role::Model,
+                    vec![Part::ToolRequest(ToolRequest {
+                        id: Some("toolu_1".into()),
+                        name: "search".into(),
+                        input: json!({"q": 1}),
+                        metadata: None,
+                    })],
+                ),
+                Message::tool(vec![ToolResponse {
+                    id: Some("toolu_1".into()),
+                    name: "search".into(),
+                    output: json!({"error": "down"}),
+                    is_error: true,
+                }]),
+            ],
+            ..GenerateRequest::default()
+        };
+        assert_eq!(
+            body(&request, false)["messages"],
+            json!([
+                {"role": "user", "content": [
+                    {"type": "image", "source":
+                        {"type": "base64", "media_type": "image/png", "data": "iVBO"}},
+                    {"type": "document", "source":
+                        {"type": "url", "url": "https://127.0.0.1/a.pdf"}}]},
+                {"role": "assistant", "content": [
+                    {"type": "tool_use", "id": "toolu_1", "name": "search", "input": {"q": 1}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_1",
+                    "content": "{\"error\":\"down\"}", "is_error": true}]},
+            ])
         );
     }
 

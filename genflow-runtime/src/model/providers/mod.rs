@@ -242,15 +242,6 @@ impl<T: serde::Serialize> serde::Serialize for WithExtra<'_, T> {
     }
 }
 
-/// Sets `key` to `value` when it is `Some`.
-pub fn set_opt<T: serde::Serialize>(target: &mut Value, key: &str, value: Option<T>) {
-    if let (Some(map), Some(v)) = (target.as_object_mut(), value)
-        && let Ok(v) = serde_json::to_value(v)
-    {
-        map.insert(key.to_owned(), v);
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::endpoint_uri;

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use self::reply::Response;
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode, set_opt};
+use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
 use crate::FlowError;
 use crate::model::Model;
 use crate::model::catalog::{EnvVars, Provider};
@@ -183,7 +183,7 @@ impl Wire for GeminiWire {
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct GenerateContentBody<'a> {
-    contents: Vec<Value>,
+    contents: Vec<ContentOut<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     system_instruction: Option<Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -243,41 +243,120 @@ impl Generation<'_> {
     }
 }
 
-fn encode_message(message: &Message) -> Value {
+/// One turn of the conversation, borrowing the request's parts.
+#[derive(Serialize)]
+struct ContentOut<'a> {
+    role: &'static str,
+    parts: Vec<PartOut<'a>>,
+}
+
+/// A part: an object with one of these keys (a function call may carry its signature).
+#[derive(Serialize)]
+#[serde(untagged, rename_all_fields = "camelCase")]
+enum PartOut<'a> {
+    Text {
+        text: &'a str,
+    },
+    InlineData {
+        inline_data: InlineOut<'a>,
+    },
+    FileData {
+        file_data: FileOut<'a>,
+    },
+    FunctionCall {
+        function_call: CallOut<'a>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        thought_signature: Option<&'a Value>,
+    },
+    FunctionResponse {
+        function_response: ResponseOut<'a>,
+    },
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct InlineOut<'a> {
+    mime_type: &'a str,
+    data: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FileOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    mime_type: Option<&'a str>,
+    file_uri: &'a str,
+}
+
+#[derive(Serialize)]
+struct CallOut<'a> {
+    name: &'a str,
+    args: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ResponseOut<'a> {
+    name: &'a str,
+    response: ToolOutput<'a>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+}
+
+/// A failed tool's `{"error": ...}` as it is; a result wrapped as `{"output": ...}`.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum ToolOutput<'a> {
+    Error(&'a Value),
+    Output { output: &'a Value },
+}
+
+fn encode_message(message: &Message) -> ContentOut<'_> {
     let role = match message.role {
         Role::Model => "model",
         Role::User | Role::System | Role::Tool => "user",
     };
-    let parts: Vec<Value> = message
-        .content
-        .iter()
-        .map(|part| match part {
-            Part::Text(text) => json!({ "text": text }),
-            Part::Media(media) => match media.inline() {
-                Some(data) => json!({"inlineData": {"mimeType": data.mime, "data": data.base64}}),
-                None => json!({"fileData": {"mimeType": media.mime(), "fileUri": media.url}}),
+    let parts = message.content.iter().map(|part| match part {
+        Part::Text(text) => PartOut::Text { text },
+        Part::Media(media) => match media.inline() {
+            Some(data) => PartOut::InlineData {
+                inline_data: InlineOut {
+                    mime_type: data.mime,
+                    data: data.base64,
+                },
             },
-            Part::ToolRequest(r) => {
-                let mut call = json!({"name": r.name, "args": r.input});
-                set_opt(&mut call, "id", r.id.as_ref());
-                let mut part = json!({ "functionCall": call });
-                let signature = r.metadata.as_ref().and_then(|m| m.get("thoughtSignature"));
-                set_opt(&mut part, "thoughtSignature", signature);
-                part
-            }
-            Part::ToolResponse(r) => {
-                let response = if r.is_error {
-                    r.output.clone()
+            None => PartOut::FileData {
+                file_data: FileOut {
+                    mime_type: media.mime(),
+                    file_uri: &media.url,
+                },
+            },
+        },
+        Part::ToolRequest(r) => PartOut::FunctionCall {
+            function_call: CallOut {
+                name: &r.name,
+                args: &r.input,
+                id: r.id.as_deref(),
+            },
+            thought_signature: r.metadata.as_ref().and_then(|m| m.get("thoughtSignature")),
+        },
+        Part::ToolResponse(r) => PartOut::FunctionResponse {
+            function_response: ResponseOut {
+                name: &r.name,
+                response: if r.is_error {
+                    ToolOutput::Error(&r.output)
                 } else {
-                    json!({ "output": r.output })
-                };
-                let mut reply = json!({"name": r.name, "response": response});
-                set_opt(&mut reply, "id", r.id.as_ref());
-                json!({ "functionResponse": reply })
-            }
-        })
-        .collect();
-    json!({"role": role, "parts": parts})
+                    ToolOutput::Output { output: &r.output }
+                },
+                id: r.id.as_deref(),
+            },
+        },
+    });
+    ContentOut {
+        role,
+        parts: parts.collect(),
+    }
 }
 
 /// The deltas of one `GenerateContentResponse`, or the error it carries.
@@ -308,6 +387,7 @@ impl Decoder for GeminiDecoder {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::message::{Media, ToolRequest, ToolResponse};
     use crate::model::request::OutputFormat;
 
     fn body(request: &GenerateRequest) -> Value {
@@ -317,6 +397,62 @@ mod tests {
         };
         let bytes = wire.body("m", request, false).expect("encodes");
         serde_json::from_slice(&bytes).expect("JSON")
+    }
+
+    #[test]
+    fn parts_carry_media_calls_with_signatures_and_responses() {
+        let call = |id: Option<&str>| ToolRequest {
+            id: id.map(str::to_owned),
+            name: "now".into(),
+            input: json!({}),
+            metadata: Some(json!({"thoughtSignature": "c2ln"})),
+        };
+        let response = |output: Value, is_error: bool| ToolResponse {
+            id: None,
+            name: "now".into(),
+            output,
+            is_error,
+        };
+        let request = GenerateRequest {
+            messages: vec![
+                Message::new(
+                    Role::User,
+                    vec![
+                        Part::Text("Look".into()),
+                        Part::Media(Media::base64("image/png", "iVBO")),
+                        Part::Media(Media::url("https://127.0.0.1/v.mp4", None)),
+                    ],
+                ),
+                Message::new(
+                    Role::Model,
+                    vec![
+                        Part::ToolRequest(call(Some("c1"))),
+                        Part::ToolRequest(call(None)),
+                    ],
+                ),
+                Message::tool(vec![
+                    response(json!("10:00"), false),
+                    response(json!({"error": "down"}), true),
+                ]),
+            ],
+            ..GenerateRequest::default()
+        };
+        assert_eq!(
+            body(&request)["contents"],
+            json!([
+                {"role": "user", "parts": [
+                    {"text": "Look"},
+                    {"inlineData": {"mimeType": "image/png", "data": "iVBO"}},
+                    {"fileData": {"fileUri": "https://127.0.0.1/v.mp4"}}]},
+                {"role": "model", "parts": [
+                    {"functionCall": {"name": "now", "args": {}, "id": "c1"},
+                        "thoughtSignature": "c2ln"},
+                    {"functionCall": {"name": "now", "args": {}}, "thoughtSignature": "c2ln"}]},
+                {"role": "user", "parts": [
+                    {"functionResponse": {"name": "now", "response": {"output": "10:00"}}},
+                    {"functionResponse": {"name": "now", "response": {"error": "down"}}}]},
+            ])
+        );
     }
 
     #[test]

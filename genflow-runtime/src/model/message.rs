@@ -112,6 +112,14 @@ pub struct ToolRequest {
     pub metadata: Option<Value>,
 }
 
+impl ToolRequest {
+    /// The id a provider pairs this call and its response by: the provider's own, or the
+    /// tool's name when it gave none.
+    pub(crate) fn call_id(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.name)
+    }
+}
+
 /// The result of a tool run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
@@ -208,6 +216,11 @@ impl ToolResponse {
             output,
             is_error: true,
         }
+    }
+
+    /// The id of the call this answers, as [`ToolRequest::call_id`] gives it.
+    pub(crate) fn call_id(&self) -> &str {
+        self.id.as_deref().unwrap_or(&self.name)
     }
 
     /// The output as text for providers that take strings (JSON strings are sent unquoted).

@@ -274,12 +274,12 @@ fn encode_message(message: &Message) -> MessageOut<'_> {
             }
         }
         Part::ToolRequest(r) => BlockOut::ToolUse {
-            id: r.id.as_deref().unwrap_or(&r.name),
+            id: r.call_id(),
             name: &r.name,
             input: &r.input,
         },
         Part::ToolResponse(r) => BlockOut::ToolResult {
-            tool_use_id: r.id.as_deref().unwrap_or(&r.name),
+            tool_use_id: r.call_id(),
             content: r.output_text(),
             is_error: r.is_error,
         },
@@ -313,12 +313,15 @@ mod tests {
     use crate::model::message::{Media, ToolRequest, ToolResponse};
     use crate::model::request::OutputFormat;
 
-    fn body(request: &GenerateRequest, stream: bool) -> Value {
-        let wire = AnthropicWire {
+    fn wire() -> AnthropicWire {
+        AnthropicWire {
             base_url: "http://127.0.0.1:1".into(),
             key: "k".into(),
-        };
-        let bytes = wire.body("m", request, stream).expect("encodes");
+        }
+    }
+
+    fn body(request: &GenerateRequest, stream: bool) -> Value {
+        let bytes = wire().body("m", request, stream).expect("encodes");
         serde_json::from_slice(&bytes).expect("JSON")
     }
 
@@ -424,11 +427,7 @@ mod tests {
 
     #[test]
     fn a_non_object_output_root_is_refused() {
-        let wire = AnthropicWire {
-            base_url: "http://127.0.0.1:1".into(),
-            key: "k".into(),
-        };
-        let error = wire
+        let error = wire()
             .body("m", &answer(json!({"type": "array"})), false)
             .expect_err("refused");
         assert!(

@@ -368,7 +368,7 @@ fn encode_message<'a>(message: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
                 tool_calls: message
                     .tool_requests()
                     .map(|r| CallOut {
-                        id: r.id.as_deref().unwrap_or(&r.name),
+                        id: r.call_id(),
                         kind: "function",
                         function: CalledFunction {
                             name: &r.name,
@@ -379,7 +379,7 @@ fn encode_message<'a>(message: &'a Message, out: &mut Vec<ChatMessage<'a>>) {
             });
         }
         Role::Tool => out.extend(message.tool_responses().map(|r| ChatMessage::Tool {
-            tool_call_id: r.id.as_deref().unwrap_or(&r.name),
+            tool_call_id: r.call_id(),
             content: r.output_text(),
         })),
     }

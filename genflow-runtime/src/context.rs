@@ -12,7 +12,7 @@ use tracing::Instrument;
 
 use crate::contract::IntoFlowError;
 use crate::{Action, FlowError, State, StateMap};
-use crate::{runner, telemetry};
+use crate::{run, telemetry};
 
 /// What a flow or tool receives as its optional first parameter, `ctx: &FlowContext`.
 ///
@@ -205,7 +205,7 @@ impl<C> FlowContext<C> {
         &self,
         input: A::Input,
     ) -> Result<A::Output, FlowError> {
-        runner::run_typed::<A>(self.without_stream(), input).await
+        run::run_typed::<A>(self.without_stream(), input).await
     }
 
     /// Extracts a `State<T>` parameter; used by the generated code.

@@ -38,13 +38,12 @@ pub mod config;
 mod context;
 mod contract;
 mod error;
-mod events;
 #[cfg(feature = "server")]
 pub mod http;
 #[cfg(feature = "models")]
 pub mod model;
 mod registry;
-mod runner;
+pub mod run;
 mod schema;
 mod state;
 mod status;
@@ -57,11 +56,9 @@ pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequ
 pub use context::FlowContext;
 pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam};
 pub use error::{ErrorBody, FlowError, ToolError, Violation};
-pub use events::{FlowEvent, FlowEvents};
 pub use genflow_macros::{flow, tool};
-pub use registry::{
-    Call, DynAction, Registry, RegistryBuilder, RegistryError, RunOptions, Started,
-};
+pub use registry::{Registry, RegistryBuilder, RegistryError};
+pub use run::{DynAction, FlowEvent, FlowEvents, RunOptions};
 pub use schema::{ActionSchemas, decode, schema_of};
 pub use state::{State, StateMap};
 pub use status::Status;

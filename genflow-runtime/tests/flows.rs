@@ -5,6 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use genflow_runtime::prelude::*;
+use genflow_runtime::run::{Cancellation, CancellationToken};
 use genflow_runtime::{ActionKind, FlowEvent, RegistryError, RunOptions};
 use serde_json::{Value, json};
 
@@ -235,6 +236,74 @@ async fn timeout_becomes_deadline_exceeded() {
         .await
         .expect_err("times out");
     assert_eq!(err.status(), Status::DeadlineExceeded);
+}
+
+/// Waits far longer than any test.
+#[flow]
+async fn sleeps(_input: ()) -> Result<(), FlowError> {
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_default_timeout_bounds_only_actions_without_their_own() {
+    let options = || RunOptions {
+        default_timeout: Some(Duration::from_millis(20)),
+        ..RunOptions::default()
+    };
+    let registry = registry();
+    let err = registry
+        .run_with("sleeps", Value::Null, options())
+        .await
+        .expect_err("times out");
+    assert_eq!(err.status(), Status::DeadlineExceeded);
+    assert_eq!(err.message(), "flow 'sleeps' did not finish within 20ms");
+    // `too_slow` has its own 50 ms timeout, which wins over the default.
+    let err = registry
+        .run_with("too_slow", Value::Null, options())
+        .await
+        .expect_err("times out");
+    assert_eq!(err.message(), "flow 'too_slow' did not finish within 50ms");
+}
+
+#[tokio::test]
+async fn a_cancelled_run_ends_with_the_cancellation_error() {
+    let token = CancellationToken::new();
+    let registry = registry();
+    let plain = registry
+        .start(
+            "sleeps",
+            Value::Null,
+            RunOptions {
+                cancel: Some(Cancellation::new(token.clone())),
+                ..RunOptions::default()
+            },
+        )
+        .expect("starts");
+    let custom = registry
+        .start(
+            "sleeps",
+            Value::Null,
+            RunOptions {
+                cancel: Some(
+                    Cancellation::new(token.clone()).with_error(|| FlowError::unavailable("bye")),
+                ),
+                ..RunOptions::default()
+            },
+        )
+        .expect("starts");
+    let plain = tokio::spawn(plain.future);
+    let custom = tokio::spawn(custom.future);
+    tokio::time::sleep(Duration::from_millis(10)).await;
+    assert!(!plain.is_finished(), "runs until cancelled");
+    token.cancel();
+    let plain = plain.await.expect("joins").expect_err("cancelled");
+    assert_eq!(plain.status(), Status::Cancelled);
+    let custom = custom.await.expect("joins").expect_err("cancelled");
+    assert_eq!(
+        (custom.status(), custom.message()),
+        (Status::Unavailable, "bye")
+    );
 }
 
 #[tokio::test]

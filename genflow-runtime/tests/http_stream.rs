@@ -203,7 +203,7 @@ async fn the_server_default_deadline_ends_a_stream() {
     assert_eq!(
         body,
         "data: {\"message\":1}\n\n\
-         data: {\"error\":{\"status\":\"DEADLINE_EXCEEDED\",\"message\":\"the flow did not finish within the server's deadline\"}}\n\n"
+         data: {\"error\":{\"status\":\"DEADLINE_EXCEEDED\",\"message\":\"flow 'waits' did not finish within 100ms\"}}\n\n"
     );
     running.stop().await;
 }

@@ -3,11 +3,11 @@
 
 use std::time::Duration;
 
+use axum::Json;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::json;
 use crate::{ErrorBody, FlowError, Status};
 
 /// A request that failed before or while running its flow.
@@ -48,7 +48,7 @@ impl HttpError {
 
     /// The response; internal messages are shown only when `expose_internal` (dev mode).
     pub(crate) fn render(self, expose_internal: bool) -> Response {
-        let mut response = json::response(self.code, &body_of(&self.error, expose_internal));
+        let mut response = (self.code, Json(body_of(&self.error, expose_internal))).into_response();
         if let Some(after) = self.retry_after {
             response.headers_mut().insert(
                 header::RETRY_AFTER,

@@ -1,26 +1,24 @@
 //! The handler of `POST /<flow>`: admission, auth, input, then a JSON or an event-stream run.
 
-use std::future::{Future, pending};
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
-use axum::http::StatusCode;
 use axum::http::header;
-use axum::response::Response;
-use serde_json::{Value, json};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
 
 use super::auth::AuthProvider;
 use super::errors::HttpError;
-use super::json;
 use super::limits::Gate;
 use super::request::{input_of, wants_stream};
 use super::shutdown::Shutdown;
 use super::sse;
 use super::trace;
 use crate::telemetry::{SpanIds, metrics};
-use crate::{ActionMeta, FlowError, Registry, RunOptions};
+use crate::{ActionMeta, Registry, RunOptions};
 
 /// What every flow route of one server shares.
 pub(crate) struct Shared {
@@ -28,6 +26,7 @@ pub(crate) struct Shared {
     pub(crate) gate: Option<Gate>,
     pub(crate) dev_mode: bool,
     pub(crate) body_limit: usize,
+    /// The server-wide deadline, for flows without a timeout of their own.
     pub(crate) default_timeout: Option<Duration>,
     pub(crate) shutdown: Shutdown,
 }
@@ -35,20 +34,8 @@ pub(crate) struct Shared {
 /// One served flow.
 pub(crate) struct FlowRoute {
     pub(crate) name: &'static str,
-    /// The server-wide deadline, for a flow without a timeout of its own.
-    pub(crate) deadline: Option<Duration>,
     pub(crate) auth: Option<Arc<dyn AuthProvider>>,
     pub(crate) shared: Arc<Shared>,
-}
-
-/// The error of a run that outlived the server-wide deadline.
-pub(crate) fn deadline_error() -> FlowError {
-    FlowError::deadline_exceeded("the flow did not finish within the server's deadline")
-}
-
-/// The error of a run cut short by the end of the shutdown grace period.
-pub(crate) fn shutdown_error() -> FlowError {
-    FlowError::unavailable("server shutting down")
 }
 
 impl FlowRoute {
@@ -60,7 +47,6 @@ impl FlowRoute {
     ) -> Self {
         FlowRoute {
             name: meta.name,
-            deadline: meta.timeout.map_or(shared.default_timeout, |_| None),
             auth,
             shared,
         }
@@ -99,42 +85,20 @@ impl FlowRoute {
             .await
             .map_err(|rejection| HttpError::body(&rejection, shared.body_limit))?;
         let input = input_of(content_type.as_ref(), &body)?;
-        let options = RunOptions { auth, parent };
+        let options = RunOptions {
+            auth,
+            parent,
+            default_timeout: shared.default_timeout,
+            cancel: Some(shared.shutdown.cancellation()),
+        };
         if stream {
             let events = shared.registry.stream(self.name, input, options)?;
             *ids = events.ids();
-            return Ok(sse::response(
-                events,
-                sse::Limits {
-                    deadline: self.deadline.map(|d| Box::pin(tokio::time::sleep(d))),
-                    shutdown: shared.shutdown.clone(),
-                    _slot: slot,
-                    expose_internal: shared.dev_mode,
-                },
-            ));
+            return Ok(sse::response(events, slot, shared.dev_mode));
         }
         let run = shared.registry.start(self.name, input, options)?;
         *ids = run.ids;
-        let result = self.bounded(run.future).await?;
-        Ok(json::response(StatusCode::OK, &json!({ "result": result })))
-    }
-
-    /// Runs `run` under the server-wide deadline and the shutdown grace period.
-    async fn bounded(
-        &self,
-        run: impl Future<Output = Result<Value, FlowError>>,
-    ) -> Result<Value, FlowError> {
-        let deadline = async {
-            match self.deadline {
-                Some(limit) => tokio::time::sleep(limit).await,
-                None => pending().await,
-            }
-        };
-        tokio::select! {
-            biased;
-            outcome = run => outcome,
-            () = deadline => Err(deadline_error()),
-            () = self.shared.shutdown.stopping() => Err(shutdown_error()),
-        }
+        let result = run.future.await?;
+        Ok(Json(json!({ "result": result })).into_response())
     }
 }

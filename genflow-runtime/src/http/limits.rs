@@ -1,13 +1,10 @@
-//! The global concurrency limit with load shedding, built from tower's layers.
+//! The global concurrency limit with load shedding: a semaphore whose permits are taken without
+//! waiting.
 
-use std::convert::Infallible;
-use std::future::{Future, pending};
-use std::pin::Pin;
-use std::task::{Context, Poll, Waker};
+use std::sync::Arc;
 use std::time::Duration;
 
-use futures::future::BoxFuture;
-use tower::{BoxError, ServiceBuilder, ServiceExt, service_fn};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::errors::HttpError;
 use crate::FlowError;
@@ -16,45 +13,33 @@ use crate::telemetry::metrics;
 /// How long a shed caller is told to wait (`Retry-After`).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
 
-/// A future that resolves once the slot it holds is free again: never, until dropped.
-type Held = BoxFuture<'static, Result<(), BoxError>>;
-
 /// Admits at most `max` flow requests at once and sheds the rest.
 ///
-/// A tower `LoadShed` over a `ConcurrencyLimit` over a service that never completes: calling it
-/// takes a slot and holds it for as long as the call's future lives. The slot is held by the
-/// request (and, for a stream, by its body) rather than by the handler, so a long stream counts
-/// until its last frame.
+/// The slot is held by the request (and, for a stream, by its body) rather than by the
+/// handler, so a long stream counts until its last frame.
 #[derive(Clone)]
 pub(crate) struct Gate {
-    service: tower::util::BoxCloneSyncService<(), (), BoxError>,
+    permits: Arc<Semaphore>,
 }
 
 /// One admitted request's slot; dropping it frees the slot.
 pub(crate) struct Slot {
-    _held: Held,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl Gate {
     /// A gate admitting `max` requests at once.
     pub(crate) fn new(max: usize) -> Self {
-        let service = ServiceBuilder::new()
-            .load_shed()
-            .concurrency_limit(max.max(1))
-            .service(service_fn(|()| pending::<Result<(), Infallible>>()));
         Gate {
-            service: tower::util::BoxCloneSyncService::new(service),
+            permits: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
         }
     }
 
     /// Takes a slot, or answers 503 `UNAVAILABLE` with `Retry-After` when none is free.
     pub(crate) fn admit(&self) -> Result<Slot, HttpError> {
-        let mut held: Held = Box::pin(self.service.clone().oneshot(()));
-        // One poll runs `poll_ready` and `call`: an overloaded gate answers at once, an admitted
-        // call stays pending forever, holding its permit.
-        match Pin::new(&mut held).poll(&mut Context::from_waker(Waker::noop())) {
-            Poll::Pending => Ok(Slot { _held: held }),
-            Poll::Ready(_) => {
+        match Arc::clone(&self.permits).try_acquire_owned() {
+            Ok(permit) => Ok(Slot { _permit: permit }),
+            Err(_) => {
                 metrics::load_shed();
                 Err(HttpError::from(FlowError::unavailable(
                     "the server is at its concurrency limit; retry later",

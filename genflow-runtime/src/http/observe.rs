@@ -1,13 +1,13 @@
 //! Observability endpoints: `GET /metrics` (Prometheus) and the trace read API
 //! (`GET /api/traces`, `GET /api/traces/{id}`) the developer UI is built on.
 
+use axum::Json;
 use axum::extract::{Path, Query};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::errors::HttpError;
-use super::json;
 use crate::FlowError;
 use crate::telemetry::{self, metrics};
 
@@ -34,7 +34,7 @@ pub(crate) struct ListQuery {
 /// `GET /api/traces`: the newest traces, newest first (default 50).
 pub(crate) async fn list_traces(Query(query): Query<ListQuery>) -> Response {
     match telemetry::store() {
-        Some(store) => json::response(StatusCode::OK, &store.list(query.limit.unwrap_or(50))),
+        Some(store) => Json(store.list(query.limit.unwrap_or(50))).into_response(),
         None => no_store(),
     }
 }
@@ -42,7 +42,7 @@ pub(crate) async fn list_traces(Query(query): Query<ListQuery>) -> Response {
 /// `GET /api/traces/{id}`: one trace with its span tree.
 pub(crate) async fn get_trace(Path(id): Path<String>) -> Response {
     match telemetry::store().map(|store| store.get(&id)) {
-        Some(Some(trace)) => json::response(StatusCode::OK, &trace),
+        Some(Some(trace)) => Json(trace).into_response(),
         Some(None) => HttpError::from(FlowError::not_found(format!("no trace {id} in the store")))
             .render(false),
         None => no_store(),

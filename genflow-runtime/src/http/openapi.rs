@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::server::FlowServer;
+use super::settings::Settings;
 use crate::{DynAction, ErrorBody, schema_of};
 
 const DEFS_REF: &str = "#/$defs/";
@@ -12,7 +12,7 @@ const SCHEMAS_REF: &str = "#/components/schemas/";
 
 /// The document: one `POST` path per served flow, with its envelopes, errors, event stream and
 /// security.
-pub(crate) fn document(server: &FlowServer) -> Value {
+pub(crate) fn document(server: &Settings) -> Value {
     let mut components = Components::default();
     let error = components.add("Error", "", schema_of::<ErrorBody>());
     let mut paths = Map::new();

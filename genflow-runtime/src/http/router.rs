@@ -7,18 +7,18 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::StatusCode;
+use axum::http::header;
 use axum::routing::{MethodRouter, get, post};
 
 use super::errors::{method_not_allowed, not_found};
 use super::handler::{FlowRoute, Shared};
 use super::limits::Gate;
-use super::server::FlowServer;
-use super::{health, json, observe};
+use super::settings::Settings;
+use super::{health, observe};
 
-/// The router of `server`.
-pub(crate) fn build(server: FlowServer) -> Router {
-    let openapi = Bytes::from(server.openapi().to_string());
+/// The router of a server's settings.
+pub(crate) fn build(server: Settings) -> Router {
+    let openapi = Bytes::from(super::openapi::document(&server).to_string());
     let shared = Arc::new(Shared {
         registry: server.registry.clone(),
         gate: server.concurrency_limit.map(Gate::new),
@@ -46,7 +46,7 @@ pub(crate) fn build(server: FlowServer) -> Router {
     let mut builtins = vec![
         (
             "openapi.json",
-            get(move || async move { json::raw(StatusCode::OK, openapi) }),
+            get(move || async move { ([(header::CONTENT_TYPE, "application/json")], openapi) }),
         ),
         ("healthz", get(health::liveness)),
         ("readyz", get(move || health::readiness(shutdown.clone()))),

@@ -9,6 +9,7 @@ use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 
 use super::server::FlowServer;
+use super::settings::Settings;
 use super::shutdown::Shutdown;
 
 /// Where [`serve`] listens when neither code nor `PORT` says otherwise.
@@ -112,7 +113,7 @@ impl Serve {
             Bind::Env => listen(env_addr()?).await?,
         };
         if let Ok(addr) = listener.local_addr() {
-            banner(&self.server, addr);
+            banner(self.server.settings(), addr);
         }
         let shutdown = self.server.shutdown_handle();
         let app = self.server.into_router();
@@ -218,7 +219,7 @@ async fn on_os_signal(shutdown: Shutdown) -> Infallible {
 }
 
 /// Logs where everything is served: each flow, the OpenAPI document, health and metrics.
-fn banner(server: &FlowServer, addr: SocketAddr) {
+fn banner(server: &Settings, addr: SocketAddr) {
     let base = format!("http://{addr}");
     tracing::info!("genflow serving on {base}");
     for flow in server.flows() {

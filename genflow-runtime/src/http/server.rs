@@ -9,10 +9,11 @@ use axum::Router;
 use axum::http::HeaderName;
 
 use super::auth::{ApiKey, AuthProvider};
+use super::settings::Settings;
 use super::shutdown::Shutdown;
 use super::{openapi, router};
+use crate::Registry;
 use crate::config::{Config, ConfigError};
-use crate::{ActionKind, DynAction, Registry};
 
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
@@ -33,17 +34,7 @@ pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// # let _ = router; Ok(()) }
 /// ```
 pub struct FlowServer {
-    pub(crate) registry: Registry,
-    pub(crate) only: Option<Vec<String>>,
-    pub(crate) prefix: String,
-    pub(crate) body_limit: usize,
-    pub(crate) concurrency_limit: Option<usize>,
-    pub(crate) auth: Option<Arc<dyn AuthProvider>>,
-    pub(crate) flow_auth: HashMap<String, Arc<dyn AuthProvider>>,
-    pub(crate) dev_mode: bool,
-    pub(crate) default_timeout: Option<Duration>,
-    pub(crate) trace_api: Option<bool>,
-    pub(crate) shutdown: Shutdown,
+    settings: Settings,
 }
 
 impl FlowServer {
@@ -51,17 +42,19 @@ impl FlowServer {
     /// limit, no auth, and internal errors redacted.
     pub fn new(registry: Registry) -> Self {
         FlowServer {
-            registry,
-            only: None,
-            prefix: String::new(),
-            body_limit: DEFAULT_BODY_LIMIT,
-            concurrency_limit: None,
-            auth: None,
-            flow_auth: HashMap::new(),
-            dev_mode: false,
-            default_timeout: None,
-            trace_api: None,
-            shutdown: Shutdown::default(),
+            settings: Settings {
+                registry,
+                only: None,
+                prefix: String::new(),
+                body_limit: DEFAULT_BODY_LIMIT,
+                concurrency_limit: None,
+                auth: None,
+                flow_auth: HashMap::new(),
+                dev_mode: false,
+                default_timeout: None,
+                trace_api: None,
+                shutdown: Shutdown::default(),
+            },
         }
     }
 
@@ -69,7 +62,7 @@ impl FlowServer {
     /// warning.
     #[must_use]
     pub fn only<I: IntoIterator<Item = S>, S: Into<String>>(mut self, names: I) -> Self {
-        self.only = Some(names.into_iter().map(Into::into).collect());
+        self.settings.only = Some(names.into_iter().map(Into::into).collect());
         self
     }
 
@@ -77,9 +70,9 @@ impl FlowServer {
     /// `/api`).
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into().trim_end_matches('/').to_owned();
-        if !self.prefix.is_empty() && !self.prefix.starts_with('/') {
-            self.prefix.insert(0, '/');
+        self.settings.prefix = prefix.into().trim_end_matches('/').to_owned();
+        if !self.settings.prefix.is_empty() && !self.settings.prefix.starts_with('/') {
+            self.settings.prefix.insert(0, '/');
         }
         self
     }
@@ -87,7 +80,7 @@ impl FlowServer {
     /// The largest request body accepted; larger ones answer 413.
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
-        self.body_limit = bytes;
+        self.settings.body_limit = bytes;
         self
     }
 
@@ -95,35 +88,37 @@ impl FlowServer {
     /// others answer 503 `UNAVAILABLE` with `Retry-After` at once.
     #[must_use]
     pub fn concurrency_limit(mut self, max: usize) -> Self {
-        self.concurrency_limit = Some(max);
+        self.settings.concurrency_limit = Some(max);
         self
     }
 
     /// Checks every flow request with `provider`, unless the flow has its own.
     #[must_use]
     pub fn auth(mut self, provider: impl AuthProvider) -> Self {
-        self.auth = Some(Arc::new(provider));
+        self.settings.auth = Some(Arc::new(provider));
         self
     }
 
     /// Checks requests to the flow `name` with `provider` instead of the router-wide one.
     #[must_use]
     pub fn flow_auth(mut self, name: impl Into<String>, provider: impl AuthProvider) -> Self {
-        self.flow_auth.insert(name.into(), Arc::new(provider));
+        self.settings
+            .flow_auth
+            .insert(name.into(), Arc::new(provider));
         self
     }
 
     /// Dev mode shows internal error messages to callers; never enable it in production.
     #[must_use]
     pub fn dev_mode(mut self, on: bool) -> Self {
-        self.dev_mode = on;
+        self.settings.dev_mode = on;
         self
     }
 
     /// A deadline for flows that have no `timeout` of their own: 504 `DEADLINE_EXCEEDED`.
     #[must_use]
     pub fn default_timeout(mut self, limit: Duration) -> Self {
-        self.default_timeout = Some(limit);
+        self.settings.default_timeout = Some(limit);
         self
     }
 
@@ -131,7 +126,7 @@ impl FlowServer {
     /// inputs and outputs: on in dev mode, off otherwise unless enabled here.
     #[must_use]
     pub fn trace_api(mut self, on: bool) -> Self {
-        self.trace_api = Some(on);
+        self.settings.trace_api = Some(on);
         self
     }
 
@@ -171,55 +166,41 @@ impl FlowServer {
     /// The handle that shuts this server down (what [`serve`](super::serve) triggers on
     /// SIGTERM and Ctrl-C).
     pub fn shutdown_handle(&self) -> Shutdown {
-        self.shutdown.clone()
+        self.settings.shutdown.clone()
     }
 
     /// The OpenAPI 3.1 document of the served flows.
     pub fn openapi(&self) -> serde_json::Value {
-        openapi::document(self)
+        openapi::document(&self.settings)
     }
 
     /// The router: `POST <prefix>/<flow>` for each served flow, plus `GET <prefix>/openapi.json`,
     /// `<prefix>/healthz` and `<prefix>/readyz`.
     pub fn into_router(self) -> Router {
-        for name in self.only.iter().flatten() {
-            if self.registry.flow(name).is_none() {
+        for name in self.settings.only.iter().flatten() {
+            if self.settings.registry.flow(name).is_none() {
                 tracing::warn!(flow = %name, "not served: the registry has no flow of this name");
             }
         }
-        router::build(self)
+        router::build(self.settings)
     }
+}
 
-    /// The served flows, sorted by name.
-    pub(crate) fn flows(&self) -> Vec<&Arc<dyn DynAction>> {
-        let all = self.registry.actions_of(ActionKind::Flow);
-        let Some(only) = &self.only else {
-            return all;
-        };
-        all.into_iter()
-            .filter(|flow| only.iter().any(|name| name == flow.meta().name))
-            .collect()
-    }
-
-    /// The provider that checks requests to `flow`, if any.
-    pub(crate) fn provider_for(&self, flow: &str) -> Option<&Arc<dyn AuthProvider>> {
-        self.flow_auth.get(flow).or(self.auth.as_ref())
-    }
-
-    /// `path` under the prefix.
-    pub(crate) fn path(&self, path: &str) -> String {
-        format!("{}/{path}", self.prefix)
+impl FlowServer {
+    /// What this server was told.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
     }
 }
 
 impl std::fmt::Debug for FlowServer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("FlowServer")
-            .field("registry", &self.registry)
-            .field("prefix", &self.prefix)
-            .field("body_limit", &self.body_limit)
-            .field("concurrency_limit", &self.concurrency_limit)
-            .field("dev_mode", &self.dev_mode)
+            .field("registry", &self.settings.registry)
+            .field("prefix", &self.settings.prefix)
+            .field("body_limit", &self.settings.body_limit)
+            .field("concurrency_limit", &self.settings.concurrency_limit)
+            .field("dev_mode", &self.settings.dev_mode)
             .finish_non_exhaustive()
     }
 }

@@ -1,15 +1,19 @@
-//! The life cycle of a server: serving, draining (not ready, finishing in-flight work), stopping.
+//! The life cycle of a server: serving, draining (not ready, finishing in-flight work), then
+//! stopped (runs still going are cancelled).
 
 use std::sync::Arc;
 
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+
+use crate::FlowError;
+use crate::run::Cancellation;
 
 /// Where a server is in its life cycle. Ordered: a server only moves forward.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Phase {
     Serving,
     Draining,
-    Stopping,
 }
 
 /// A handle that shuts a [`FlowServer`](super::FlowServer) down; cheap to clone.
@@ -21,12 +25,15 @@ enum Phase {
 #[derive(Clone, Debug)]
 pub struct Shutdown {
     phase: Arc<watch::Sender<Phase>>,
+    /// Cancelled when the grace period ends: every run started under it ends then.
+    stopped: CancellationToken,
 }
 
 impl Default for Shutdown {
     fn default() -> Self {
         Shutdown {
             phase: Arc::new(watch::Sender::new(Phase::Serving)),
+            stopped: CancellationToken::new(),
         }
     }
 }
@@ -44,17 +51,18 @@ impl Shutdown {
 
     /// Ends the grace period: every open stream and request ends now.
     pub(crate) fn stop(&self) {
-        self.advance(Phase::Stopping);
+        self.stopped.cancel();
+    }
+
+    /// What ends a run at the end of the grace period: `UNAVAILABLE`, "server shutting down".
+    pub(crate) fn cancellation(&self) -> Cancellation {
+        Cancellation::new(self.stopped.clone())
+            .with_error(|| FlowError::unavailable("server shutting down"))
     }
 
     /// Resolves when a shutdown has started.
     pub(crate) async fn draining(&self) {
         self.reached(Phase::Draining).await;
-    }
-
-    /// Resolves when the grace period is over.
-    pub(crate) async fn stopping(&self) {
-        self.reached(Phase::Stopping).await;
     }
 
     fn advance(&self, to: Phase) {

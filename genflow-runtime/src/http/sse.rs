@@ -2,7 +2,6 @@
 //! sends them, then exactly one terminal `data: {"result": ...}` or `data: {"error": ...}` frame.
 
 use std::convert::Infallible;
-use std::pin::Pin;
 
 use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, header};
@@ -10,24 +9,9 @@ use axum::response::Response;
 use futures::{Stream, StreamExt, stream};
 use serde::Serialize;
 use serde_json::Value;
-use tokio::time::Sleep;
 
-use super::handler;
 use super::limits::Slot;
-use super::shutdown::Shutdown;
 use crate::{ErrorBody, FlowError, FlowEvent, FlowEvents};
-
-/// What ends a stream early, besides the flow finishing.
-pub(crate) struct Limits {
-    /// The server-wide deadline, for flows without their own timeout.
-    pub(crate) deadline: Option<Pin<Box<Sleep>>>,
-    /// The server's life cycle: when its grace period ends, the stream ends.
-    pub(crate) shutdown: Shutdown,
-    /// The concurrency slot, held until the last frame.
-    pub(crate) _slot: Option<Slot>,
-    /// Whether internal error messages are shown (dev mode).
-    pub(crate) expose_internal: bool,
-}
 
 /// One frame's JSON: `{"message": chunk}`, `{"result": output}` or `{"error": body}`.
 #[derive(Serialize)]
@@ -58,10 +42,10 @@ impl Frame {
     }
 }
 
-/// The streaming response of `events`. Dropping the body (the client went away) drops the
-/// flow.
-pub(crate) fn response(events: FlowEvents, limits: Limits) -> Response {
-    let mut response = Response::new(Body::from_stream(frames(events, limits)));
+/// The streaming response of `events`, holding the concurrency `slot` until the last frame.
+/// Dropping the body (the client went away) drops the flow.
+pub(crate) fn response(events: FlowEvents, slot: Option<Slot>, expose_internal: bool) -> Response {
+    let mut response = Response::new(Body::from_stream(frames(events, slot, expose_internal)));
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
@@ -72,40 +56,25 @@ pub(crate) fn response(events: FlowEvents, limits: Limits) -> Response {
     response
 }
 
-/// The frames: chunks, then one terminal frame whatever ends the run.
+/// The frames: chunks, then one terminal frame whatever ends the run (the run's guard ends it
+/// at its deadline or when the server stops).
 fn frames(
     events: FlowEvents,
-    limits: Limits,
+    slot: Option<Slot>,
+    expose_internal: bool,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
-    stream::unfold(Some((events, limits)), |running| async move {
-        let (mut events, mut limits) = running?;
-        let expose = limits.expose_internal;
-        let next = {
-            let deadline = limits.deadline.as_mut();
-            let deadline = async move {
-                match deadline {
-                    Some(sleep) => sleep.await,
-                    None => std::future::pending().await,
-                }
-            };
-            tokio::select! {
-                biased;
-                event = events.next() => event,
-                () = deadline => Some(FlowEvent::Done(Err(handler::deadline_error()))),
-                () = limits.shutdown.stopping() => Some(FlowEvent::Done(Err(handler::shutdown_error()))),
-            }
-        };
-        match next {
+    stream::unfold(Some((events, slot)), move |running| async move {
+        let (mut events, slot) = running?;
+        let frame = match events.next().await {
             Some(FlowEvent::Chunk(chunk)) => {
-                Some((Ok(Frame::Message(chunk).encode()), Some((events, limits))))
+                return Some((Ok(Frame::Message(chunk).encode()), Some((events, slot))));
             }
-            Some(FlowEvent::Done(outcome)) => {
-                Some((Ok(Frame::terminal(outcome, expose).encode()), None))
-            }
-            None => {
-                let missing = Err(FlowError::internal("the run ended without a result"));
-                Some((Ok(Frame::terminal(missing, expose).encode()), None))
-            }
-        }
+            Some(FlowEvent::Done(outcome)) => Frame::terminal(outcome, expose_internal),
+            None => Frame::terminal(
+                Err(FlowError::internal("the run ended without a result")),
+                expose_internal,
+            ),
+        };
+        Some((Ok(frame.encode()), None))
     })
 }

@@ -8,9 +8,9 @@ use futures::future::BoxFuture;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use crate::registry::{Call, DynAction};
-use crate::telemetry::{SpanIds, TraceParent};
-use crate::{FlowContext, FlowError};
+use super::{DynAction, Invocation};
+use crate::FlowError;
+use crate::telemetry::SpanIds;
 
 /// How many chunks may wait between a flow and a slow reader before the flow waits.
 const CHUNK_BUFFER: usize = 32;
@@ -35,23 +35,17 @@ pub struct FlowEvents {
 }
 
 impl FlowEvents {
-    pub(crate) fn start(
-        action: &dyn DynAction,
-        ctx: FlowContext,
-        input: Value,
-        parent: Option<TraceParent>,
-    ) -> Self {
+    /// Starts `invocation` of `action` with its chunks sent to the stream.
+    pub(crate) fn start(action: &dyn DynAction, invocation: Invocation) -> Self {
         let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
-        let started = action.start(Call {
-            ctx,
-            input,
+        let run = action.start(Invocation {
             chunks: Some(tx),
-            parent,
+            ..invocation
         });
         FlowEvents {
-            ids: started.ids,
+            ids: run.ids,
             chunks: rx,
-            run: Some(started.future),
+            run: Some(run.future),
             result: None,
         }
     }

@@ -179,10 +179,13 @@ fn http(c: &mut Criterion) {
 }
 
 fn telemetry(c: &mut Criterion) {
-    let _guard = Telemetry::new().init().expect("telemetry");
+    let telemetry = Telemetry::new().init().expect("telemetry");
     let rt = runtime();
-    let registry = Registry::builder().build().expect("registry");
-    let genflow = http::router(Registry::builder().build().expect("registry"));
+    let registry = Registry::builder()
+        .telemetry(telemetry)
+        .build()
+        .expect("registry");
+    let genflow = http::router(registry.clone());
     let mut group = c.benchmark_group("telemetry");
     group.bench_function("registry_run_json", |b| {
         b.to_async(&rt)

@@ -11,8 +11,9 @@ use tokio::sync::mpsc;
 use tracing::Instrument;
 
 use crate::contract::IntoFlowError;
+use crate::run;
+use crate::telemetry::{self, TelemetryHandle};
 use crate::{Action, FlowError, State, StateMap};
-use crate::{run, telemetry};
 
 /// What a flow or tool receives as its optional first parameter, `ctx: &FlowContext`.
 ///
@@ -29,6 +30,7 @@ pub struct FlowContext<C = ()> {
 struct Shared {
     state: Arc<StateMap>,
     auth: Option<Arc<dyn Any + Send + Sync>>,
+    telemetry: TelemetryHandle,
 }
 
 enum ChunkSink<C> {
@@ -87,11 +89,21 @@ impl<C> FlowContext<C> {
     pub(crate) fn from_registry(
         state: Arc<StateMap>,
         auth: Option<Arc<dyn Any + Send + Sync>>,
+        telemetry: TelemetryHandle,
     ) -> Self {
         FlowContext {
-            shared: Arc::new(Shared { state, auth }),
+            shared: Arc::new(Shared {
+                state,
+                auth,
+                telemetry,
+            }),
             sink: ChunkSink::None,
         }
+    }
+
+    /// The telemetry the run records into.
+    pub(crate) fn telemetry(&self) -> &TelemetryHandle {
+        &self.shared.telemetry
     }
 
     /// The same state and auth with chunks of another type sent as JSON into `sink`.
@@ -168,8 +180,9 @@ impl<C> FlowContext<C> {
         name: &str,
         step: impl Future<Output = Result<T, E>>,
     ) -> Result<T, FlowError> {
-        let (span, path) = telemetry::step_span(name);
-        let result = telemetry::path_scope(path, step)
+        let (span, scope) = telemetry::step_span(&self.shared.telemetry, name);
+        let result = scope
+            .run(step)
             .instrument(span.clone())
             .await
             .map_err(IntoFlowError::into_flow_error);

@@ -6,7 +6,7 @@ mod common;
 use common::start;
 use genflow_runtime::http::FlowServer;
 use genflow_runtime::prelude::*;
-use genflow_runtime::telemetry::{self, Telemetry};
+use genflow_runtime::telemetry::Telemetry;
 use reqwest::header::ACCEPT;
 
 /// Repeats its input.
@@ -30,8 +30,11 @@ fn header(response: &reqwest::Response, name: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trace_headers_name_the_runs_span() {
-    let _guard = Telemetry::new().init().expect("telemetry installs");
-    let registry = Registry::builder().build().expect("registry");
+    let telemetry = Telemetry::new().init().expect("telemetry installs");
+    let registry = Registry::builder()
+        .telemetry(telemetry.clone())
+        .build()
+        .expect("registry");
     let running = start(FlowServer::new(registry)).await;
     let http = reqwest::Client::new();
 
@@ -65,14 +68,17 @@ async fn trace_headers_name_the_runs_span() {
         .expect("send");
     let unread_id = header(&unread, "x-genkit-trace-id");
     unread.bytes().await.expect("body");
-    let store = telemetry::store().expect("trace store");
+    let store = telemetry.trace_store().expect("trace store");
     assert!(!store.is_recording());
     assert!(
         store.get(&unread_id).is_none(),
         "nobody reads the store yet"
     );
 
-    let registry = Registry::builder().build().expect("registry");
+    let registry = Registry::builder()
+        .telemetry(telemetry.clone())
+        .build()
+        .expect("registry");
     let with_api = start(FlowServer::new(registry).trace_api(true)).await;
     let fresh = http
         .post(with_api.url("/echo"))

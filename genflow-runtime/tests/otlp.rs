@@ -95,18 +95,21 @@ async fn spans_reach_a_real_otlp_receiver_with_links_and_attributes() {
     }
     assert!(ready, "Phoenix did not start");
 
-    let guard = Telemetry::new()
+    let telemetry = Telemetry::new()
         .metrics(false)
         .otlp_endpoint(&base)
         .init()
         .expect("telemetry with OTLP");
-    let registry = Registry::builder().build().expect("registry");
+    let registry = Registry::builder()
+        .telemetry(telemetry.clone())
+        .build()
+        .expect("registry");
     let started = registry
         .start("doubler", json!(21), RunOptions::default())
         .expect("flow");
     let ids = started.ids.expect("ids");
     assert_eq!(started.future.await.expect("runs"), json!(42));
-    drop(guard); // flushes the batch exporter
+    telemetry.shutdown(); // flushes the batch exporter
 
     let trace_id = ids.trace_hex();
     let mut spans = Vec::new();

@@ -8,7 +8,7 @@ use common::start;
 use genflow_runtime::http::{ApiKey, FlowServer};
 use genflow_runtime::model::{EnvVars, GenerateExt, Models};
 use genflow_runtime::prelude::*;
-use genflow_runtime::telemetry::{self, Telemetry};
+use genflow_runtime::telemetry::Telemetry;
 use serde_json::json;
 
 const CALLER_KEY: &str = "caller-secret-7f3a9c";
@@ -48,14 +48,18 @@ async fn fake_openai() -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn keys_never_reach_spans_traces_or_metrics() {
-    let _guard = Telemetry::new().init().expect("telemetry installs");
+    let telemetry = Telemetry::new().init().expect("telemetry installs");
     let base_url = fake_openai().await;
     let models = Models::from_vars(&EnvVars::from_pairs([
         ("OPENAI_API_KEY", PROVIDER_KEY),
         ("OPENAI_BASE_URL", base_url.as_str()),
     ]))
     .default_model("openai/gpt-4o-mini");
-    let registry = Registry::builder().state(models).build().expect("registry");
+    let registry = Registry::builder()
+        .state(models)
+        .telemetry(telemetry.clone())
+        .build()
+        .expect("registry");
     let server = FlowServer::new(registry)
         .auth(ApiKey::bearer(CALLER_KEY))
         .trace_api(true);
@@ -88,7 +92,8 @@ async fn keys_never_reach_spans_traces_or_metrics() {
         .expect("send");
     assert_eq!(refused.status(), 403);
 
-    let trace = telemetry::store()
+    let trace = telemetry
+        .trace_store()
         .and_then(|s| s.get(&trace_id))
         .expect("the run was traced");
     assert!(

@@ -56,12 +56,15 @@ fn attr<'a>(trace: &'a TraceData, span_name: &str, key: &str) -> Option<&'a Valu
 #[tokio::test(flavor = "current_thread")]
 async fn traces_metrics_and_parents() {
     // An explicit size records from the start, with or without a trace API.
-    let _guard = Telemetry::new()
+    let telemetry = Telemetry::new()
         .trace_store(100)
         .init()
         .expect("telemetry installs");
-    let store = telemetry::store().expect("trace store");
-    let registry = Registry::builder().build().expect("registry");
+    let store = telemetry.trace_store().expect("trace store");
+    let registry = Registry::builder()
+        .telemetry(telemetry.clone())
+        .build()
+        .expect("registry");
 
     // A flow with two steps and a nested tool call.
     let started = registry

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::errors::HttpError;
 use crate::FlowError;
-use crate::telemetry::{self, metrics};
+use crate::telemetry::{TraceStore, metrics};
 
 /// The Prometheus text exposition format.
 const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
@@ -32,16 +32,19 @@ pub(crate) struct ListQuery {
 }
 
 /// `GET /api/traces`: the newest traces, newest first (default 50).
-pub(crate) async fn list_traces(Query(query): Query<ListQuery>) -> Response {
-    match telemetry::store() {
+pub(crate) async fn list_traces(
+    store: Option<TraceStore>,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    match store {
         Some(store) => Json(store.list(query.limit.unwrap_or(50))).into_response(),
         None => no_store(),
     }
 }
 
 /// `GET /api/traces/{id}`: one trace with its span tree.
-pub(crate) async fn get_trace(Path(id): Path<String>) -> Response {
-    match telemetry::store().map(|store| store.get(&id)) {
+pub(crate) async fn get_trace(store: Option<TraceStore>, Path(id): Path<String>) -> Response {
+    match store.map(|store| store.get(&id)) {
         Some(Some(trace)) => Json(trace).into_response(),
         Some(None) => HttpError::from(FlowError::not_found(format!("no trace {id} in the store")))
             .render(false),
@@ -51,7 +54,7 @@ pub(crate) async fn get_trace(Path(id): Path<String>) -> Response {
 
 fn no_store() -> Response {
     HttpError::from(FlowError::not_found(
-        "the trace store is off: install telemetry with Telemetry::init and a trace_store size above 0",
+        "the trace store is off: give the registry telemetry with a trace store (RegistryBuilder::telemetry, Telemetry::trace_store above 0)",
     ))
     .render(false)
 }

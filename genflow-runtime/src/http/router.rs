@@ -53,11 +53,19 @@ pub(crate) fn build(server: Settings) -> Router {
         ("metrics", get(observe::metrics)),
     ];
     if server.trace_api.unwrap_or(server.dev_mode) {
-        if let Some(store) = crate::telemetry::store() {
+        let store = server.registry.telemetry().trace_store().cloned();
+        if let Some(store) = &store {
             store.set_recording(true);
         }
-        builtins.push(("api/traces", get(observe::list_traces)));
-        builtins.push(("api/traces/{id}", get(observe::get_trace)));
+        let list = store.clone();
+        builtins.push((
+            "api/traces",
+            get(move |query| observe::list_traces(list.clone(), query)),
+        ));
+        builtins.push((
+            "api/traces/{id}",
+            get(move |id| observe::get_trace(store.clone(), id)),
+        ));
     }
     for (path, endpoint) in builtins {
         if taken.contains(path) {

@@ -32,7 +32,7 @@ impl std::fmt::Debug for ServiceError {
 }
 
 /// Runs a service until SIGTERM or Ctrl-C: loads the configuration (`genflow.toml`,
-/// `GENFLOW_*`, `PORT`), installs telemetry from it, provides the model catalog of its
+/// `GENFLOW_*`, `PORT`), installs telemetry from it and gives it to the registry, provides the model catalog of its
 /// `[model]` section as state (unless `registry` already holds one), builds `registry`, applies
 /// the `[server]` and `[auth]` sections, lets `customize` have the last word, and serves.
 ///
@@ -50,15 +50,18 @@ pub async fn run_service(
     customize: impl FnOnce(FlowServer) -> FlowServer,
 ) -> Result<(), ServiceError> {
     let config = Config::load()?;
-    let _telemetry = config.telemetry().init()?;
-    let registry = with_models(registry, &config).build()?;
+    let telemetry = config.telemetry().init()?;
+    let registry = with_models(registry, &config)
+        .telemetry(telemetry.clone())
+        .build()?;
     let server = customize(FlowServer::new(registry).configure(&config)?);
     let mut service = serve(server).bind(config.bind());
     if let Some(grace) = config.server.shutdown_grace {
         service = service.grace(grace.0);
     }
-    service.run().await?;
-    Ok(())
+    let served = service.run().await;
+    telemetry.shutdown();
+    Ok(served?)
 }
 
 #[cfg(feature = "models")]

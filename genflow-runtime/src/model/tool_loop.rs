@@ -234,7 +234,7 @@ impl Runner {
         // Built and awaited in one expression, so the call's future is stored once in this
         // function's state (a local moved into the timeout would be kept as well).
         let result = {
-            let call = telemetry::path_scope(model_span.path.clone(), async {
+            let call = model_span.scope.clone().run(async {
                 if self.chunks.is_some() {
                     let stream = policy.run(|| model.stream(request.clone())).await?;
                     self.forward(stream, &info.name, turn).await

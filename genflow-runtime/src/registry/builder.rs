@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::{Actions, Registry, RegistryError};
 use crate::run::DynAction;
+use crate::telemetry::TelemetryHandle;
 use crate::{Action, ActionMeta, SourceLocation, StateMap};
 
 /// A link-time registration emitted by `#[flow]` and `#[tool]`.
@@ -39,6 +40,7 @@ impl Registry {
         RegistryBuilder {
             actions,
             state: StateMap::default(),
+            telemetry: TelemetryHandle::detached(),
         }
     }
 
@@ -47,6 +49,7 @@ impl Registry {
         RegistryBuilder {
             actions: Vec::new(),
             state: StateMap::default(),
+            telemetry: TelemetryHandle::detached(),
         }
     }
 }
@@ -55,6 +58,7 @@ impl Registry {
 pub struct RegistryBuilder {
     actions: Vec<Arc<dyn DynAction>>,
     state: StateMap,
+    telemetry: TelemetryHandle,
 }
 
 impl RegistryBuilder {
@@ -78,6 +82,15 @@ impl RegistryBuilder {
     #[must_use]
     pub fn state<T: Send + Sync + 'static>(mut self, value: T) -> Self {
         self.state.insert(value);
+        self
+    }
+
+    /// Records every run of the registry, and every request of its servers, into `telemetry`
+    /// (by default [`TelemetryHandle::detached`]: no metrics, no trace store, spans left to the
+    /// application's subscriber).
+    #[must_use]
+    pub fn telemetry(mut self, telemetry: TelemetryHandle) -> Self {
+        self.telemetry = telemetry;
         self
     }
 
@@ -111,6 +124,7 @@ impl RegistryBuilder {
         Ok(Registry {
             actions,
             state: Arc::new(self.state),
+            telemetry: self.telemetry,
         })
     }
 }

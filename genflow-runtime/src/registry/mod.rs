@@ -4,12 +4,14 @@
 mod builder;
 mod error;
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::Value;
 
 use crate::run::{self, DynAction, FlowEvents, Invocation, Run, RunOptions};
+use crate::telemetry::TelemetryHandle;
 use crate::{Action, ActionKind, FlowContext, FlowError, StateMap};
 
 #[doc(hidden)]
@@ -25,6 +27,7 @@ type Actions = HashMap<ActionKind, HashMap<Box<str>, Arc<dyn DynAction>>>;
 pub struct Registry {
     actions: Actions,
     state: Arc<StateMap>,
+    telemetry: TelemetryHandle,
 }
 
 impl Registry {
@@ -57,9 +60,18 @@ impl Registry {
         some
     }
 
-    /// A context carrying the registry's state, for direct calls.
+    /// The telemetry every run of the registry records into.
+    pub fn telemetry(&self) -> &TelemetryHandle {
+        &self.telemetry
+    }
+
+    /// A context carrying the registry's state and telemetry, for direct calls.
     pub fn context(&self) -> FlowContext {
-        FlowContext::from_registry(Arc::clone(&self.state), None)
+        self.context_with(None)
+    }
+
+    fn context_with<C>(&self, auth: Option<Arc<dyn Any + Send + Sync>>) -> FlowContext<C> {
+        FlowContext::from_registry(Arc::clone(&self.state), auth, self.telemetry.clone())
     }
 
     /// Runs the flow `name` on JSON input: validates against the input schema, decodes (errors
@@ -115,8 +127,7 @@ impl Registry {
     /// Runs a typed action in-process with the registry's state, under its timeout and panic
     /// guard (no JSON round trip).
     pub async fn call<A: Action>(&self, input: A::Input) -> Result<A::Output, FlowError> {
-        let ctx = FlowContext::from_registry(Arc::clone(&self.state), None);
-        run::run_typed::<A>(ctx, input).await
+        run::run_typed::<A>(self.context_with(None), input).await
     }
 
     /// The action of `kind` called `name`, or `NOT_FOUND`.
@@ -132,7 +143,7 @@ impl Registry {
             default_timeout,
             cancel,
         } = options;
-        let ctx = FlowContext::from_registry(Arc::clone(&self.state), auth);
+        let ctx = self.context_with(auth);
         Invocation {
             parent,
             default_timeout,

@@ -15,7 +15,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use tracing::Instrument;
 
 use super::Cancellation;
-use crate::telemetry::{self, ActionSpan, metrics};
+use crate::telemetry::{ActionSpan, metrics};
 use crate::{Action, ActionKind, ActionMeta, FlowContext, FlowError, Status};
 
 /// What may end a run before it finishes.
@@ -32,7 +32,7 @@ pub(crate) async fn run_typed<A: Action>(
     ctx: FlowContext<A::Chunk>,
     input: A::Input,
 ) -> Result<A::Output, FlowError> {
-    let span = ActionSpan::new(&A::META, None);
+    let span = ActionSpan::new(&A::META, None, ctx.telemetry());
     let limits = Limits {
         timeout: A::META.timeout,
         cancel: None,
@@ -52,7 +52,10 @@ pub(crate) fn guarded<T, F>(
 where
     F: Future<Output = Result<T, FlowError>>,
 {
-    let run = telemetry::path_scope(span.path.clone(), AssertUnwindSafe(run).catch_unwind())
+    let run = span
+        .scope
+        .clone()
+        .run(AssertUnwindSafe(run).catch_unwind())
         .instrument(span.span.clone());
     let (cancelled, cancel_error) = match limits.cancel {
         Some(cancel) => (Some(cancel.token.cancelled_owned()), cancel.error),

@@ -161,7 +161,11 @@ impl<A: Action> DynAction for A {
     }
 
     fn start(&self, invocation: Invocation) -> Run {
-        let span = ActionSpan::new(&A::META, invocation.parent.as_ref());
+        let span = ActionSpan::new(
+            &A::META,
+            invocation.parent.as_ref(),
+            invocation.ctx.telemetry(),
+        );
         span.record_input(&invocation.input);
         let ids = span.ids();
         let future = Box::pin(async move {

@@ -1,11 +1,16 @@
 //! The `tracing` layer that turns spans into OpenTelemetry span data for the trace store and
 //! the OTLP exporter.
 //!
-//! Every span gets ids at creation (the trace headers need them), but its fields are kept and
-//! its data built only while something keeps finished spans (a recording trace store or an
-//! exporter): otherwise a span costs an id and nothing else.
+//! The layer is installed once per process (by [`Telemetry::init`](super::Telemetry::init), or
+//! by an application adding [`SpanLayer`] to its own subscriber), yet every span reaches only
+//! the telemetry of the run that opened it: a run's root span is opened with its
+//! [`SpanSink`] (see [`open`]) and every span below it inherits that sink. Every span gets ids
+//! at creation (the trace headers need them), but its fields are kept and its data built only
+//! while its sink keeps finished spans (a recording trace store or an exporter): otherwise a
+//! span costs an id and nothing else.
 
 use std::borrow::Cow;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -21,23 +26,101 @@ use tracing::{Level, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use super::store::TraceStore;
 use super::{SpanIds, TraceParent};
 
-/// Where finished spans go: the trace store and the exporters.
-pub(crate) type Processors = Arc<[Box<dyn SpanProcessor>]>;
+/// Where the finished spans of one telemetry go: its trace store and its exporters.
+pub(crate) struct SpanSink {
+    processors: Vec<Box<dyn SpanProcessor>>,
+    store: Option<TraceStore>,
+    exporting: bool,
+}
 
-/// The layer; [`Telemetry::init`](super::Telemetry::init) installs it.
-pub(crate) struct SpanLayer {
-    processors: Processors,
+impl SpanSink {
+    /// A sink feeding `store` (when it records) and `exporters` (always).
+    pub(crate) fn new(store: Option<TraceStore>, exporters: Vec<Box<dyn SpanProcessor>>) -> Self {
+        let exporting = !exporters.is_empty();
+        let mut processors = exporters;
+        if let Some(store) = &store {
+            processors.push(Box::new(store.clone()));
+        }
+        SpanSink {
+            processors,
+            store,
+            exporting,
+        }
+    }
+
+    /// Tells every processor which resource (service) the spans come from.
+    pub(crate) fn set_resource(&mut self, resource: &opentelemetry_sdk::Resource) {
+        for processor in &mut self.processors {
+            processor.set_resource(resource);
+        }
+    }
+
+    /// Whether finished spans are kept now: an exporter, or a recording store.
+    pub(crate) fn keeps(&self) -> bool {
+        self.exporting || self.store.as_ref().is_some_and(TraceStore::is_recording)
+    }
+
+    /// Flushes and stops the exporters.
+    pub(crate) fn shutdown(&self) {
+        for processor in &self.processors {
+            // Shutdown errors at exit have nowhere useful to go.
+            let _ = processor.shutdown();
+        }
+    }
+
+    fn end(&self, data: SpanData) {
+        if let Some((last, rest)) = self.processors.split_last() {
+            for processor in rest {
+                processor.on_end(data.clone());
+            }
+            last.on_end(data);
+        }
+    }
+}
+
+impl Drop for SpanSink {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+thread_local! {
+    /// The sink of the root span being opened on this thread (see [`open`]).
+    static OPENING: RefCell<Option<Arc<SpanSink>>> = const { RefCell::new(None) };
+}
+
+/// Opens a span with `make`; a span without a parent (a run's root) sends its data to `sink`.
+pub(crate) fn open(
+    sink: Option<&Arc<SpanSink>>,
+    make: impl FnOnce() -> tracing::Span,
+) -> tracing::Span {
+    let previous = OPENING.with(|opening| opening.replace(sink.cloned()));
+    let span = make();
+    OPENING.with(|opening| *opening.borrow_mut() = previous);
+    span
+}
+
+/// genflow's `tracing` layer: add it to an application's own subscriber to give genflow's
+/// spans ids and send them to the telemetry of the registry that ran them.
+/// [`Telemetry::init`](super::Telemetry::init) installs it with its own log subscriber.
+pub struct SpanLayer {
     scope: InstrumentationScope,
 }
 
-impl SpanLayer {
-    pub(crate) fn new(processors: Processors) -> Self {
+impl Default for SpanLayer {
+    fn default() -> Self {
         SpanLayer {
-            processors,
             scope: InstrumentationScope::builder("genflow").build(),
         }
+    }
+}
+
+impl fmt::Debug for SpanLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SpanLayer").finish_non_exhaustive()
     }
 }
 
@@ -47,7 +130,9 @@ struct SpanState {
     parent: Option<u64>,
     remote_parent: bool,
     sampled: bool,
-    /// Present while something keeps finished spans.
+    /// Where the span's data goes, inherited from the root.
+    sink: Option<Arc<SpanSink>>,
+    /// Present while the sink keeps finished spans.
     data: Option<Box<Kept>>,
 }
 
@@ -156,17 +241,24 @@ where
         let parent = span.parent().and_then(|p| {
             p.extensions()
                 .get::<SpanState>()
-                .map(|s| (s.ids, s.sampled))
+                .map(|s| (s.ids, s.sampled, s.sink.clone()))
         });
-        let (ids, parent, sampled) = match parent {
-            Some((parent, sampled)) => (
+        let (ids, parent, sampled, sink) = match parent {
+            Some((parent, sampled, sink)) => (
                 SpanIds::fresh(Some(parent.trace_id)),
                 Some(parent.span_id),
                 sampled,
+                sink,
             ),
-            None => (SpanIds::fresh(None), None, true),
+            None => (
+                SpanIds::fresh(None),
+                None,
+                true,
+                OPENING.with(|opening| opening.borrow().clone()),
+            ),
         };
-        let data = (sampled && super::spans_kept()).then(|| {
+        let keeps = sink.as_deref().is_some_and(SpanSink::keeps);
+        let data = (sampled && keeps).then(|| {
             let mut kept = Kept {
                 name: Cow::Borrowed(attrs.metadata().name()),
                 start: SystemTime::now(),
@@ -182,6 +274,7 @@ where
             parent,
             remote_parent: false,
             sampled,
+            sink,
             data,
         });
     }
@@ -230,7 +323,9 @@ where
         let Some(state) = span.extensions_mut().remove::<SpanState>() else {
             return;
         };
-        let Some(kept) = state.data else { return };
+        let (Some(kept), Some(sink)) = (state.data, state.sink) else {
+            return;
+        };
         let mut events = SpanEvents::default();
         events.events = kept.events;
         let data = SpanData {
@@ -254,12 +349,7 @@ where
             status: kept.status,
             instrumentation_scope: self.scope.clone(),
         };
-        if let Some((last, rest)) = self.processors.split_last() {
-            for processor in rest {
-                processor.on_end(data.clone());
-            }
-            last.on_end(data);
-        }
+        sink.end(data);
     }
 }
 
@@ -331,13 +421,12 @@ mod tests {
             .map(|kv| &kv.value)
     }
 
-    /// A subscriber with the layer, and what its processor collects.
-    fn collecting() -> (Collect, impl Subscriber + Send + Sync) {
+    /// A subscriber with the layer, a sink, and what the sink's exporter collects.
+    fn collecting() -> (Collect, Arc<SpanSink>, impl Subscriber + Send + Sync) {
         let collect = Collect::default();
-        let processors: Processors =
-            vec![Box::new(collect.clone()) as Box<dyn SpanProcessor>].into();
-        let subscriber = tracing_subscriber::registry().with(SpanLayer::new(processors));
-        (collect, subscriber)
+        let sink = Arc::new(SpanSink::new(None, vec![Box::new(collect.clone())]));
+        let subscriber = tracing_subscriber::registry().with(SpanLayer::default());
+        (collect, sink, subscriber)
     }
 
     fn caller(trace_id: u128, span_id: u64, sampled: bool) -> TraceParent {
@@ -349,10 +438,12 @@ mod tests {
 
     #[test]
     fn spans_become_span_data_with_parents_status_and_events() {
-        let (collect, subscriber) = collecting();
+        let (collect, sink, subscriber) = collecting();
         let remote = caller(0xabc, 0xdef, true);
         let (outer_ids, inner_ids) = tracing::subscriber::with_default(subscriber, || {
-            let outer = tracing::info_span!("outer", "otel.name" = "ragQuery", tokens = 7u64);
+            let outer = open(Some(&sink), || {
+                tracing::info_span!("outer", "otel.name" = "ragQuery", tokens = 7u64)
+            });
             assert!(join_remote(&outer, &remote));
             let inner = outer.in_scope(|| {
                 tracing::info_span!(
@@ -397,10 +488,10 @@ mod tests {
 
     #[test]
     fn an_unsampled_caller_keeps_ids_but_no_data() {
-        let (collect, subscriber) = collecting();
+        let (collect, sink, subscriber) = collecting();
         let remote = caller(0x123, 0x456, false);
         let ids = tracing::subscriber::with_default(subscriber, || {
-            let span = tracing::info_span!("unsampled");
+            let span = open(Some(&sink), || tracing::info_span!("unsampled"));
             join_remote(&span, &remote);
             let child = span.in_scope(|| tracing::info_span!("child"));
             let ids = ids_of(&child);
@@ -409,5 +500,27 @@ mod tests {
         });
         assert_eq!(ids.map(|i| i.trace_id), Some(0x123));
         assert!(collect.0.lock().expect("lock").is_empty());
+    }
+
+    #[test]
+    fn each_run_tree_reaches_only_its_own_sink() {
+        let (first, first_sink, subscriber) = collecting();
+        let second = Collect::default();
+        let second_sink = Arc::new(SpanSink::new(None, vec![Box::new(second.clone())]));
+        let unrouted = tracing::subscriber::with_default(subscriber, || {
+            let a = open(Some(&first_sink), || tracing::info_span!("a"));
+            a.in_scope(|| drop(tracing::info_span!("a-child")));
+            drop(a);
+            drop(open(Some(&second_sink), || tracing::info_span!("b")));
+            let unrouted = open(None, || tracing::info_span!("nobody's"));
+            ids_of(&unrouted)
+        });
+        let names = |c: &Collect| -> Vec<String> {
+            let spans = c.0.lock().expect("lock");
+            spans.iter().map(|s| s.name.to_string()).collect()
+        };
+        assert_eq!(names(&first), ["a-child", "a"]);
+        assert_eq!(names(&second), ["b"]);
+        assert!(unrouted.is_some(), "a span without a sink still has ids");
     }
 }

@@ -6,26 +6,13 @@
 //!
 //! [`Telemetry`]: crate::telemetry::Telemetry
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-
 use serde::Serialize;
 use tracing::Span;
 use tracing::field::Empty;
 
-use super::{SpanIds, TraceParent, path};
+use super::scope::{self, Scope};
+use super::{SpanIds, TelemetryHandle, TraceParent, layer};
 use crate::{ActionMeta, FlowError};
-
-/// Largest `genkit:input` / `genkit:output` attribute, in bytes.
-static IO_LIMIT: AtomicUsize = AtomicUsize::new(16 * 1024);
-/// Whether inputs and outputs are recorded at all.
-static IO_ENABLED: AtomicBool = AtomicBool::new(true);
-
-/// Sets whether span attributes carry inputs and outputs, and their size cap.
-pub(crate) fn configure_io(enabled: bool, limit: usize) {
-    IO_ENABLED.store(enabled, Ordering::Relaxed);
-    IO_LIMIT.store(limit, Ordering::Relaxed);
-}
 
 /// The span of one action run, and the path its children extend.
 ///
@@ -34,54 +21,64 @@ pub(crate) fn configure_io(enabled: bool, limit: usize) {
 /// trace if there is one.
 pub(crate) struct ActionSpan {
     pub(crate) span: Span,
-    pub(crate) path: Arc<str>,
+    /// The run's telemetry and path, for everything nested in it.
+    pub(crate) scope: Scope,
     /// The ids of a run without a `tracing` span.
     ids: Option<SpanIds>,
-    record_io: bool,
+    /// The size cap of recorded inputs and outputs; `None` records none.
+    io_limit: Option<usize>,
 }
 
 impl ActionSpan {
-    /// Opens the span of a run of `meta` under the current action or step, if any, or under
-    /// a caller's remote span.
-    pub(crate) fn new(meta: &ActionMeta, remote: Option<&TraceParent>) -> ActionSpan {
-        let is_root = path::current().is_none();
-        let path = path::child(|| path::action_segment(meta.kind, meta.name));
-        if !super::spans_kept() {
+    /// Opens the span of a run of `meta` in `telemetry`, under the current action or step, if
+    /// any, or under a caller's remote span.
+    pub(crate) fn new(
+        meta: &ActionMeta,
+        remote: Option<&TraceParent>,
+        telemetry: &TelemetryHandle,
+    ) -> ActionSpan {
+        let is_root = scope::current_path().is_none();
+        let scope = Scope::child(telemetry, || scope::action_segment(meta.kind, meta.name));
+        if !telemetry.keeps_spans() {
             let ids = SpanIds::fresh(remote.map(|r| r.ids.trace_id));
-            return ActionSpan::unkept(path, Some(ids));
+            return ActionSpan::unkept(scope, Some(ids));
         }
-        let span = tracing::info_span!(
-            "genflow.action",
-            "otel.name" = meta.name,
-            "genkit:type" = "action",
-            "genkit:metadata:subtype" = meta.kind.as_str(),
-            "genkit:name" = meta.name,
-            "genkit:path" = &*path,
-            "genkit:isRoot" = is_root,
-            "genkit:input" = Empty,
-            "genkit:output" = Empty,
-            "genkit:state" = Empty,
-            "otel.status_code" = Empty,
-            "otel.status_description" = Empty,
-        );
+        let path = &*scope.path;
+        let span = layer::open(telemetry.sink(), || {
+            tracing::info_span!(
+                "genflow.action",
+                "otel.name" = meta.name,
+                "genkit:type" = "action",
+                "genkit:metadata:subtype" = meta.kind.as_str(),
+                "genkit:name" = meta.name,
+                "genkit:path" = path,
+                "genkit:isRoot" = is_root,
+                "genkit:input" = Empty,
+                "genkit:output" = Empty,
+                "genkit:state" = Empty,
+                "otel.status_code" = Empty,
+                "otel.status_description" = Empty,
+            )
+        });
         if let Some(parent) = remote {
             super::join_remote(&span, parent);
         }
+        let io_limit = telemetry.io_limit().filter(|_| !meta.redact);
         ActionSpan {
             span,
-            path,
+            scope,
             ids: None,
-            record_io: !meta.redact && IO_ENABLED.load(Ordering::Relaxed),
+            io_limit,
         }
     }
 
     /// A run without a `tracing` span, while nothing would keep it.
-    fn unkept(path: Arc<str>, ids: Option<SpanIds>) -> ActionSpan {
+    fn unkept(scope: Scope, ids: Option<SpanIds>) -> ActionSpan {
         ActionSpan {
             span: Span::none(),
-            path,
+            scope,
             ids,
-            record_io: false,
+            io_limit: None,
         }
     }
 
@@ -95,35 +92,42 @@ impl ActionSpan {
     /// Opens the span of one call of the model `name` (`provider/model`), with Genkit's
     /// attributes and the OpenTelemetry GenAI conventions (`gen_ai.*`).
     pub(crate) fn model(name: &str, provider: &str, local: bool) -> ActionSpan {
-        let path = path::child(|| path::action_segment(crate::ActionKind::Model, name));
-        if !super::spans_kept() {
-            return ActionSpan::unkept(path, None);
+        let telemetry = scope::current_telemetry();
+        let scope = Scope::child(&telemetry, || {
+            scope::action_segment(crate::ActionKind::Model, name)
+        });
+        if !telemetry.keeps_spans() {
+            return ActionSpan::unkept(scope, None);
         }
         let model = name.split_once('/').map_or(name, |(_, model)| model);
-        let span = tracing::info_span!(
-            "genflow.model",
-            "otel.name" = name,
-            "genkit:type" = "action",
-            "genkit:metadata:subtype" = "model",
-            "genkit:name" = name,
-            "genkit:path" = &*path,
-            "genkit:input" = Empty,
-            "genkit:output" = Empty,
-            "genkit:state" = Empty,
-            "gen_ai.operation.name" = "chat",
-            "gen_ai.provider.name" = provider,
-            "gen_ai.request.model" = model,
-            "genflow.model.local" = local,
-            "gen_ai.usage.input_tokens" = Empty,
-            "gen_ai.usage.output_tokens" = Empty,
-            "otel.status_code" = Empty,
-            "otel.status_description" = Empty,
-        );
+        let path = &*scope.path;
+        let span = layer::open(telemetry.sink(), || {
+            tracing::info_span!(
+                "genflow.model",
+                "otel.name" = name,
+                "genkit:type" = "action",
+                "genkit:metadata:subtype" = "model",
+                "genkit:name" = name,
+                "genkit:path" = path,
+                "genkit:input" = Empty,
+                "genkit:output" = Empty,
+                "genkit:state" = Empty,
+                "gen_ai.operation.name" = "chat",
+                "gen_ai.provider.name" = provider,
+                "gen_ai.request.model" = model,
+                "genflow.model.local" = local,
+                "gen_ai.usage.input_tokens" = Empty,
+                "gen_ai.usage.output_tokens" = Empty,
+                "otel.status_code" = Empty,
+                "otel.status_description" = Empty,
+            )
+        });
+        let io_limit = telemetry.io_limit();
         ActionSpan {
             span,
-            path,
+            scope,
             ids: None,
-            record_io: IO_ENABLED.load(Ordering::Relaxed),
+            io_limit,
         }
     }
 
@@ -159,38 +163,47 @@ impl ActionSpan {
     }
 
     fn io_text(&self, value: &impl Serialize) -> Option<String> {
-        if !self.record_io || self.span.is_disabled() {
+        let limit = self.io_limit?;
+        if self.span.is_disabled() {
             return None;
         }
-        serde_json::to_string(value).ok().map(cap)
+        serde_json::to_string(value)
+            .ok()
+            .map(|text| cap(text, limit))
     }
 }
 
-/// The span of a `ctx.run` step, and the path its children extend.
-pub(crate) fn step_span(name: &str) -> (Span, Arc<str>) {
-    let path = path::child(|| path::step_segment(name));
-    if !super::spans_kept() {
-        return (Span::none(), path);
+/// The span of a `ctx.run` step in `telemetry`, and the scope of its children.
+pub(crate) fn step_span(telemetry: &TelemetryHandle, name: &str) -> (Span, Scope) {
+    let scope = Scope::child(telemetry, || scope::step_segment(name));
+    if !telemetry.keeps_spans() {
+        return (Span::none(), scope);
     }
-    let span = tracing::info_span!(
-        "genflow.step",
-        "otel.name" = name,
-        "genkit:type" = "flowStep",
-        "genkit:metadata:subtype" = "flowStep",
-        "genkit:name" = name,
-        "genkit:path" = &*path,
-        "genkit:state" = Empty,
-        "otel.status_code" = Empty,
-        "otel.status_description" = Empty,
-    );
-    (span, path)
+    let path = &*scope.path;
+    let span = layer::open(telemetry.sink(), || {
+        tracing::info_span!(
+            "genflow.step",
+            "otel.name" = name,
+            "genkit:type" = "flowStep",
+            "genkit:metadata:subtype" = "flowStep",
+            "genkit:name" = name,
+            "genkit:path" = path,
+            "genkit:state" = Empty,
+            "otel.status_code" = Empty,
+            "otel.status_description" = Empty,
+        )
+    });
+    (span, scope)
 }
 
 #[cfg(feature = "models")]
 /// The span of one tool call a model asked for.
 pub(crate) fn tool_span(name: &str) -> Span {
-    if super::spans_kept() {
-        tracing::info_span!("genflow.tool", "genkit:name" = name)
+    let telemetry = scope::current_telemetry();
+    if telemetry.keeps_spans() {
+        layer::open(telemetry.sink(), || {
+            tracing::info_span!("genflow.tool", "genkit:name" = name)
+        })
     } else {
         Span::none()
     }
@@ -212,9 +225,8 @@ fn record_error(span: &Span, error: &FlowError) {
     span.record("otel.status_description", error.to_string().as_str());
 }
 
-/// Truncates `text` to the configured limit on a character boundary.
-fn cap(mut text: String) -> String {
-    let limit = IO_LIMIT.load(Ordering::Relaxed);
+/// Truncates `text` to `limit` bytes on a character boundary.
+fn cap(mut text: String, limit: usize) -> String {
     if text.len() > limit {
         let mut end = limit;
         while !text.is_char_boundary(end) {

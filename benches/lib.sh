@@ -114,8 +114,24 @@ wait_http() {
   die "$url did not answer 200 within 10 s"
 }
 
-# The request every service answers.
+# The request every service answers; `use_shape` switches it.
 REQUEST='{"data": {"question": "How do tools work?"}}'
+
+# use_shape SHAPE: sets REQUEST (and wrk's script) to one request shape:
+#   question  a short question alone;
+#   context   a question with two passages of the caller's own context (a larger input to
+#             validate and decode, a longer prompt to send).
+use_shape() {
+  case "$1" in
+    question) REQUEST='{"data": {"question": "How do tools work?"}}' ;;
+    context) REQUEST='{"data": {"question": "How are Genkit flows served over HTTP?", "context": ["A flow is served at POST /<name> with the input in a data envelope; the answer comes back as a result envelope, or as server-sent events when the client asks for a stream.", "Every action has a JSON Schema for its input and output, generated at compile time, and the server validates each input against it before the flow runs."]}}' ;;
+    *) die "unknown request shape $1 (question|context)" ;;
+  esac
+  if [ -n "${WORK:-}" ]; then
+    printf "wrk.method = \"POST\"\nwrk.body = '%s'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n" \
+      "$REQUEST" >"$WORK/post.lua"
+  fi
+}
 
 # post URL: POSTs $REQUEST and prints the body; fails unless the answer is 200.
 post() {
@@ -184,7 +200,7 @@ start_service() {
 }
 
 # pick_loadgen: sets LOADGEN to the first installed of oha, wrk, hey (unless set) and writes
-# wrk's request script.
+# wrk's request script for the default shape.
 pick_loadgen() {
   local tool
   if [ -z "${LOADGEN:-}" ]; then
@@ -197,8 +213,7 @@ pick_loadgen() {
   fi
   [ -n "${LOADGEN:-}" ] || die "no load generator: apt-get install -y wrk (or hey), or cargo install oha"
   command -v "$LOADGEN" >/dev/null || die "LOADGEN=$LOADGEN is not installed"
-  printf "wrk.method = \"POST\"\nwrk.body = '%s'\nwrk.headers[\"Content-Type\"] = \"application/json\"\n" \
-    "$REQUEST" >"$WORK/post.lua"
+  use_shape question
 }
 
 # cpu_ticks PID: user + system CPU ticks of PID so far.

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Load benchmark: the quickstart's `ragQuery` (genflow) against a hand-written axum + reqwest
 # service doing the same work (baseline-rag), both calling a loopback fake OpenAI-compatible
-# server, at fake model latencies of 20 ms and 0 ms and concurrencies of 64 and 256.
+# server, at fake model latencies of 20 ms and 0 ms, concurrencies of 64 and 256, and two
+# request shapes (a short question; a question with two passages of context).
 #
 #   benches/load.sh            # builds the release binaries, runs, prints a markdown table
 #
 # Settings (environment): DURATION seconds per measured run (10), WARMUP seconds before each
 # (2), ROUNDS per cell, median reported (3), LATENCIES ("20 0"), CONCURRENCY ("64 256"),
+# SHAPES ("question context", see use_shape in lib.sh),
 # SERVICES ("baseline genflow genflow-lean baseline-hyper": genflow-lean is the quickstart with
 # its telemetry switched off, to show what telemetry costs; baseline-hyper is the baseline
 # calling the model with hyper's pooled client instead of reqwest, as genflow's providers do,
@@ -33,6 +35,7 @@ ROUNDS="${ROUNDS:-3}"
 LATENCIES="${LATENCIES:-20 0}"
 CONCURRENCY="${CONCURRENCY:-64 256}"
 SERVICES="${SERVICES:-baseline genflow genflow-lean baseline-hyper}"
+SHAPES="${SHAPES:-question context}"
 case " $SERVICES " in
   *" baseline "*) ;;
   *) die "SERVICES must include baseline" ;;
@@ -69,15 +72,15 @@ summary() {
   echo "$(column "$WORK/$1" 1) $(column "$WORK/$1" 2) $(column "$WORK/$1" 3) $(awk '{ n += $4 } END { print n + 0 }' "$WORK/$1")"
 }
 
-# row LATENCY C NAME: the table row comparing NAME with the baseline.
+# row LATENCY C SHAPE NAME: the table row comparing NAME with the baseline.
 row() {
   local b_rps b_p99 b_cpu b_err g_rps g_p99 g_cpu g_err rps_ratio p99_ratio
   read -r b_rps b_p99 b_cpu b_err < <(summary baseline)
-  read -r g_rps g_p99 g_cpu g_err < <(summary "$3")
+  read -r g_rps g_p99 g_cpu g_err < <(summary "$4")
   rps_ratio="$(ratio "$g_rps" "$b_rps")"
   p99_ratio="$(ratio "$g_p99" "$b_p99")"
-  printf '| %s ms | %s | %.0f | %.0f | **%s** %s | %.1f | %.1f | **%s** %s | %.0f | %.0f | %s | %s / %s |' \
-    "$1" "$2" "$b_rps" "$g_rps" "$rps_ratio" \
+  printf '| %s ms | %s | %s | %.0f | %.0f | **%s** %s | %.1f | %.1f | **%s** %s | %.0f | %.0f | %s | %s / %s |' \
+    "$1" "$2" "$3" "$b_rps" "$g_rps" "$rps_ratio" \
     "$(awk -v r="$rps_ratio" 'BEGIN { print (r >= 0.9 ? "yes" : "no") }')" \
     "$b_p99" "$g_p99" "$p99_ratio" "$(awk -v r="$p99_ratio" 'BEGIN { print (r <= 1.1 ? "yes" : "no") }')" \
     "$b_cpu" "$g_cpu" "$(ratio "$g_cpu" "$b_cpu")" "$b_err" "$g_err"
@@ -95,22 +98,25 @@ for latency in $LATENCIES; do
     echo "$name answers: $(post "${URL_OF[$name]}")" >&2
   done
   for c in $CONCURRENCY; do
-    for name in $SERVICES; do
-      rm -f "$WORK/$name"
-    done
-    for round in $(seq 1 "$ROUNDS"); do
-      echo "latency ${latency} ms, concurrency $c, round $round/$ROUNDS" >&2
-      # Rotate which service goes first, so drift does not favour one.
-      order=($SERVICES)
-      shift_by=$(((round - 1) % ${#order[@]}))
-      order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
-      for name in "${order[@]}"; do
-        measure "$name" "${PID_OF[$name]}" "${URL_OF[$name]}" "$c"
+    for shape in $SHAPES; do
+      use_shape "$shape"
+      for name in $SERVICES; do
+        rm -f "$WORK/$name"
       done
-    done
-    for name in $SERVICES; do
-      [ "$name" = baseline ] && continue
-      ROWS[$name]+="$(row "$latency" "$c" "$name")"$'\n'
+      for round in $(seq 1 "$ROUNDS"); do
+        echo "latency ${latency} ms, concurrency $c, $shape, round $round/$ROUNDS" >&2
+        # Rotate which service goes first, so drift does not favour one.
+        order=($SERVICES)
+        shift_by=$(((round - 1) % ${#order[@]}))
+        order=("${order[@]:$shift_by}" "${order[@]:0:$shift_by}")
+        for name in "${order[@]}"; do
+          measure "$name" "${PID_OF[$name]}" "${URL_OF[$name]}" "$c"
+        done
+      done
+      for name in $SERVICES; do
+        [ "$name" = baseline ] && continue
+        ROWS[$name]+="$(row "$latency" "$c" "$shape" "$name")"$'\n'
+      done
     done
   done
   for name in $SERVICES; do
@@ -120,8 +126,8 @@ for latency in $LATENCIES; do
 done
 
 header() {
-  echo "| fake model latency | concurrency | baseline req/s | $1 req/s | req/s ratio (target >= 0.90) | baseline p99 ms | $1 p99 ms | p99 ratio (target <= 1.10) | baseline CPU us/req | $1 CPU us/req | CPU ratio | errors baseline / $1 |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| fake model latency | concurrency | request | baseline req/s | $1 req/s | req/s ratio (target >= 0.90) | baseline p99 ms | $1 p99 ms | p99 ratio (target <= 1.10) | baseline CPU us/req | $1 CPU us/req | CPU ratio | errors baseline / $1 |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
 echo

@@ -13,20 +13,19 @@ use tracing::Instrument;
 
 use super::Model;
 use super::catalog::Models;
-use super::delta::{Accumulator, ModelDelta, ModelStream};
-use super::generate::Generation;
+use super::generation::Generation;
 use super::message::{Message, ToolRequest, ToolResponse};
-use super::middleware::{GenerateHook, Middleware, ModelCall, ModelHook, Next, ToolHook};
+use super::middleware::{GenerateHook, Middleware, ModelHook, ModelRequest, Next, ToolHook};
 use super::request::GenerateRequest;
 use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
-use super::stream::GenerateChunk;
+use super::stream::{Accumulator, GenerateChunk, ModelDelta, ModelStream};
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
 use crate::telemetry::{self, ActionSpan, metrics};
 use crate::{DynAction, FlowContext, FlowError, Status};
 
 /// How many rounds of tool calls a generate may run by default.
-pub const DEFAULT_MAX_TURNS: u32 = 5;
+pub(crate) const DEFAULT_MAX_TURNS: u32 = 5;
 
 /// Per-call options of the loop.
 #[derive(Clone, Debug)]
@@ -52,8 +51,9 @@ impl Default for LoopOptions {
     }
 }
 
-/// Everything one generate needs, owned, so the run is a `'static` future.
-pub(crate) struct Runner {
+/// One generate's tool loop, with everything it needs owned, so the run is a `'static`
+/// future.
+pub(crate) struct ToolLoop {
     pub ctx: FlowContext,
     pub models: Models,
     pub model: Option<String>,
@@ -67,7 +67,7 @@ pub(crate) struct Runner {
     pub structured: bool,
 }
 
-impl Runner {
+impl ToolLoop {
     /// Runs the whole generate through the generate middleware.
     pub async fn run(mut self) -> Result<Generation, FlowError> {
         let output = std::mem::replace(&mut self.output, Ok(None))?;
@@ -76,16 +76,18 @@ impl Runner {
         self.structured = output.is_some();
         let this = &self;
         let output = &output;
-        let inner =
+        let innermost =
             move |request: GenerateRequest| -> BoxFuture<'_, Result<Generation, FlowError>> {
-                Box::pin(this.tool_loop(request, output.as_deref()))
+                Box::pin(this.turns(request, output.as_deref()))
             };
-        Next::<GenerateHook>::new(&self.middleware, &inner)
+        Next::<GenerateHook>::new(&self.middleware, &innermost)
             .run(request)
             .await
     }
 
-    async fn tool_loop(
+    /// Calls the model turn by turn, running the tools it asks for and repairing invalid
+    /// structured replies, until it answers.
+    async fn turns(
         &self,
         mut request: GenerateRequest,
         output: Option<&OutputSchema>,
@@ -165,15 +167,16 @@ impl Runner {
         request: GenerateRequest,
         turn: u32,
     ) -> Result<GenerateResponse, FlowError> {
-        let inner = |call: ModelCall| -> BoxFuture<'_, Result<GenerateResponse, FlowError>> {
-            Box::pin(self.with_fallback(model, call.request, turn))
-        };
-        let call = ModelCall {
+        let innermost =
+            |request: ModelRequest| -> BoxFuture<'_, Result<GenerateResponse, FlowError>> {
+                Box::pin(self.with_fallback(model, request.request, turn))
+            };
+        let request = ModelRequest {
             model: model.info().name.clone(),
             request,
         };
-        Next::<ModelHook>::new(&self.middleware, &inner)
-            .run(call)
+        Next::<ModelHook>::new(&self.middleware, &innermost)
+            .run(request)
             .await
     }
 
@@ -330,7 +333,7 @@ impl Runner {
     }
 
     async fn run_tool(&self, call: &ToolRequest) -> ToolResponse {
-        let inner = |request: ToolRequest| -> BoxFuture<'_, Result<Value, FlowError>> {
+        let innermost = |request: ToolRequest| -> BoxFuture<'_, Result<Value, FlowError>> {
             match self.tools.get(&request.name) {
                 Some(tool) => tool.invoke(self.ctx.clone(), request.input, None),
                 None => {
@@ -346,7 +349,7 @@ impl Runner {
             }
         };
         let span = telemetry::tool_span(&call.name);
-        let result = Next::<ToolHook>::new(&self.middleware, &inner)
+        let result = Next::<ToolHook>::new(&self.middleware, &innermost)
             .run(call.clone())
             .instrument(span)
             .await;

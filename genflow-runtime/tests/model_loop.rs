@@ -248,7 +248,10 @@ async fn a_tool_schema_is_made_once_per_action_not_per_generate() {
         .map(|r| r.tools[0].input_schema.embeddable_json())
         .collect();
     let action = <SearchDb as Action>::schemas().shared_input();
-    assert!(std::ptr::eq(offered[0], offered[1]), "one schema per action");
+    assert!(
+        std::ptr::eq(offered[0], offered[1]),
+        "one schema per action"
+    );
     assert!(std::ptr::eq(offered[0], action.embeddable_json()));
     assert!(!offered[0].get().contains("$schema"), "{}", offered[0]);
 }

@@ -108,7 +108,8 @@ impl ToolLoop {
             let response = self.call_model(&model, turn_request, turns).await?;
             usage += response.usage;
             messages.push(response.message.clone());
-            let calls: Vec<ToolRequest> = response.message.tool_requests().cloned().collect();
+            let tool_requests: Vec<ToolRequest> =
+                response.message.tool_requests().cloned().collect();
             let done = |response: GenerateResponse, messages: Vec<Message>, output| Generation {
                 response,
                 messages,
@@ -116,12 +117,16 @@ impl ToolLoop {
                 turns,
                 output,
             };
-            self.send_all(calls.iter().map(|call| GenerateChunk::ToolRequest {
-                turn: turns,
-                request: call.clone(),
-            }))
+            self.send_all(
+                tool_requests
+                    .iter()
+                    .map(|request| GenerateChunk::ToolRequest {
+                        turn: turns,
+                        request: request.clone(),
+                    }),
+            )
             .await;
-            if !calls.is_empty() && !self.options.return_tool_requests {
+            if !tool_requests.is_empty() && !self.options.return_tool_requests {
                 if tool_rounds == self.options.max_turns {
                     return Err(FlowError::aborted(format!(
                         "the model still asked for tools after {} rounds of tool calls (max_turns)",
@@ -129,11 +134,11 @@ impl ToolLoop {
                     )));
                 }
                 tool_rounds += 1;
-                let results = self.run_tools(&calls, turns).await;
+                let results = self.run_tools(&tool_requests, turns).await;
                 messages.push(Message::tool(results));
                 continue;
             }
-            let Some(schema) = output.filter(|_| calls.is_empty()) else {
+            let Some(schema) = output.filter(|_| tool_requests.is_empty()) else {
                 return Ok(done(response, messages, None));
             };
             match schema.parse(&response.text()) {
@@ -312,8 +317,8 @@ impl ToolLoop {
     }
 
     /// Runs the turn's tool calls concurrently; failures become error results for the model.
-    async fn run_tools(&self, calls: &[ToolRequest], turn: u32) -> Vec<ToolResponse> {
-        let results = join_all(calls.iter().map(|call| self.run_tool(call))).await;
+    async fn run_tools(&self, requests: &[ToolRequest], turn: u32) -> Vec<ToolResponse> {
+        let results = join_all(requests.iter().map(|request| self.run_tool(request))).await;
         self.send_all(results.iter().map(|response| GenerateChunk::ToolResponse {
             turn,
             response: response.clone(),
@@ -332,7 +337,7 @@ impl ToolLoop {
         }
     }
 
-    async fn run_tool(&self, call: &ToolRequest) -> ToolResponse {
+    async fn run_tool(&self, tool_request: &ToolRequest) -> ToolResponse {
         let innermost = |request: ToolRequest| -> BoxFuture<'_, Result<Value, FlowError>> {
             match self.tools.get(&request.name) {
                 Some(tool) => tool.invoke(self.ctx.clone(), request.input, None),
@@ -348,19 +353,19 @@ impl ToolLoop {
                 }
             }
         };
-        let span = telemetry::tool_span(&call.name);
+        let span = telemetry::tool_span(&tool_request.name);
         let result = Next::<ToolHook>::new(&self.middleware, &innermost)
-            .run(call.clone())
+            .run(tool_request.clone())
             .instrument(span)
             .await;
         match result {
-            Ok(output) => ToolResponse::ok(call, output),
+            Ok(output) => ToolResponse::ok(tool_request, output),
             Err(error) => {
-                tracing::warn!(tool = %call.name, %error, "tool call failed; telling the model");
+                tracing::warn!(tool = %tool_request.name, %error, "tool call failed; telling the model");
                 // Internal errors reach the model as "internal", like any other caller.
                 let body = error.to_body(false);
                 ToolResponse::error(
-                    call,
+                    tool_request,
                     &format!("{}: {}", body.status, body.message),
                     body.details.as_ref(),
                 )

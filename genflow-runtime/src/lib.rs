@@ -32,6 +32,7 @@
 extern crate self as genflow_runtime;
 
 mod action;
+mod canonical_schema;
 #[cfg(feature = "client")]
 pub mod client;
 pub mod config;
@@ -53,6 +54,7 @@ mod tls;
 mod validate;
 
 pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
+pub use canonical_schema::CanonicalSchema;
 pub use context::FlowContext;
 pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam};
 pub use error::{ErrorBody, FlowError, ToolError, Violation};

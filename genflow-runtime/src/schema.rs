@@ -4,6 +4,7 @@ use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
 use crate::FlowError;
+use crate::canonical_schema::CanonicalSchema;
 use crate::contract::{FlowInput, FlowOutput, StreamChunk, ToolParam};
 use crate::error::Violation;
 use crate::validate::Validator;
@@ -13,13 +14,10 @@ use crate::validate::Validator;
 /// The macros keep one of these per action in a `OnceLock`, so schemas are generated on first
 /// use (the registry forces that at start-up), never per call.
 pub struct ActionSchemas {
-    input: Value,
+    input: CanonicalSchema,
     output: Value,
     chunk: Option<Value>,
     validator: Result<Validator, String>,
-    /// The input schema as offered to models when the action is a tool, made on first use.
-    #[cfg(feature = "models")]
-    for_models: std::sync::OnceLock<crate::model::SharedSchema>,
 }
 
 impl ActionSchemas {
@@ -28,24 +26,21 @@ impl ActionSchemas {
         let input = schema_of::<I>();
         let validator = Validator::new(&input).map_err(|e| e.to_string());
         ActionSchemas {
-            input,
+            input: CanonicalSchema::new(input),
             output: schema_of::<O>(),
             chunk: streaming.then(schema_of::<C>),
             validator,
-            #[cfg(feature = "models")]
-            for_models: std::sync::OnceLock::new(),
         }
-    }
-
-    /// The input schema as offered to models (shared, its provider dialects derived once).
-    #[cfg(feature = "models")]
-    pub(crate) fn input_for_models(&self) -> &crate::model::SharedSchema {
-        self.for_models
-            .get_or_init(|| crate::model::SharedSchema::new(self.input.clone()))
     }
 
     /// The input schema.
     pub fn input(&self) -> &Value {
+        self.input.value()
+    }
+
+    /// The input schema shared by reference (a clone copies a pointer), as a tool offers it to
+    /// models: its embeddable JSON text is made once per action, not per request.
+    pub fn shared_input(&self) -> &CanonicalSchema {
         &self.input
     }
 

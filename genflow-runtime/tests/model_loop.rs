@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
+use genflow_runtime::model::middleware::{Middleware, ModelHook, ModelRequest, Next, ToolHook};
+use genflow_runtime::model::stream::{GenerateChunk, ModelStream};
+use genflow_runtime::model::testing::{ScriptedModel, ScriptedTurn};
 use genflow_runtime::model::{
-    GenerateChunk, GenerateResponse, Middleware, Model, ModelCall, ModelHook, ModelInfo,
-    ModelStream, Models, Next, OutputError, OutputProblem, Role, ScriptedModel, ToolHook,
-    ToolRequest,
+    GenerateResponse, Model, ModelInfo, Models, OutputError, OutputProblem, Role, ToolRequest,
 };
 use genflow_runtime::prelude::*;
 use genflow_runtime::{FlowEvent, RunOptions};
@@ -112,7 +113,7 @@ async fn the_test_model_calls_every_tool_then_answers_with_valid_data() {
 #[tokio::test]
 async fn tool_calls_of_one_turn_run_concurrently() {
     let model = ScriptedModel::new("scripted")
-        .tool_calls(vec![
+        .tool_requests(vec![
             ("check_stock", json!({"sku": "abc"})),
             ("check_price", json!({"sku": "abcd"})),
         ])
@@ -144,7 +145,7 @@ async fn tool_calls_of_one_turn_run_concurrently() {
 #[tokio::test]
 async fn invalid_tool_input_and_tool_errors_go_back_to_the_model() {
     let model = ScriptedModel::new("scripted")
-        .tool_calls(vec![
+        .tool_requests(vec![
             ("search_db", json!({"query": 5})),
             ("broken", json!({"why": "test"})),
             ("no_such_tool", json!({})),
@@ -188,7 +189,7 @@ async fn invalid_tool_input_and_tool_errors_go_back_to_the_model() {
 async fn too_many_tool_rounds_abort() {
     let mut model = ScriptedModel::new("scripted");
     for _ in 0..4 {
-        model = model.tool_call("search_db", json!({"query": "again"}));
+        model = model.tool_request("search_db", json!({"query": "again"}));
     }
     let err = bounded(
         scripted(&model)
@@ -210,7 +211,7 @@ async fn too_many_tool_rounds_abort() {
 
 #[tokio::test]
 async fn tool_requests_can_be_returned_to_the_caller() {
-    let model = ScriptedModel::new("scripted").tool_call("search_db", json!({"query": "x"}));
+    let model = ScriptedModel::new("scripted").tool_request("search_db", json!({"query": "x"}));
     let generation = bounded(
         scripted(&model)
             .generate()
@@ -225,6 +226,34 @@ async fn tool_requests_can_be_returned_to_the_caller() {
     assert_eq!(requests.len(), 1);
     assert_eq!(requests[0].input, json!({"query": "x"}));
     assert_eq!(model.remaining(), 0);
+}
+
+#[tokio::test]
+async fn a_tool_schema_is_made_once_per_action_not_per_generate() {
+    let model = ScriptedModel::new("scripted").text("one").text("two");
+    for prompt in ["first", "second"] {
+        bounded(
+            scripted(&model)
+                .generate()
+                .prompt(prompt)
+                .tool::<SearchDb>()
+                .run(),
+        )
+        .await
+        .expect("answers");
+    }
+    let requests = model.requests();
+    let offered: Vec<&serde_json::value::RawValue> = requests
+        .iter()
+        .map(|r| r.tools[0].input_schema.embeddable_json())
+        .collect();
+    let action = <SearchDb as Action>::schemas().shared_input();
+    assert!(
+        std::ptr::eq(offered[0], offered[1]),
+        "one schema per action"
+    );
+    assert!(std::ptr::eq(offered[0], action.embeddable_json()));
+    assert!(!offered[0].get().contains("$schema"), "{}", offered[0]);
 }
 
 #[tokio::test]
@@ -287,14 +316,12 @@ async fn a_reply_still_invalid_after_repair_keeps_the_raw_text() {
 
     // A reply cut off by the token limit is not sent back for repair.
     let cut = genflow_runtime::model::Message::model("{\"name\": \"sh");
-    let truncated = ScriptedModel::new("scripted").then(genflow_runtime::model::Scripted::Reply(
-        GenerateResponse {
-            message: cut,
-            usage: Default::default(),
-            finish_reason: genflow_runtime::model::FinishReason::Length,
-            model: String::new(),
-        },
-    ));
+    let truncated = ScriptedModel::new("scripted").then(ScriptedTurn::Reply(GenerateResponse {
+        message: cut,
+        usage: Default::default(),
+        finish_reason: genflow_runtime::model::FinishReason::Length,
+        model: String::new(),
+    }));
     let err = bounded(
         scripted(&truncated)
             .generate()
@@ -360,11 +387,11 @@ struct Counting {
 impl Middleware for Counting {
     fn model<'a>(
         &'a self,
-        call: ModelCall,
+        request: ModelRequest,
         next: Next<'a, ModelHook>,
     ) -> BoxFuture<'a, Result<GenerateResponse, FlowError>> {
         self.models.fetch_add(1, Ordering::SeqCst);
-        next.run(call)
+        next.run(request)
     }
 
     fn tool<'a>(

@@ -7,7 +7,9 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use genflow_runtime::model::{Anthropic, FinishReason, GenerateChunk, Media, Models, RetryPolicy};
+use genflow_runtime::model::providers::Anthropic;
+use genflow_runtime::model::stream::GenerateChunk;
+use genflow_runtime::model::{FinishReason, Media, Models, RetryPolicy};
 use genflow_runtime::prelude::*;
 use serde_json::{Value, json};
 use support::{FakeServer, Reply, split};

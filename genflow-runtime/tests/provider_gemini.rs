@@ -7,7 +7,9 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use genflow_runtime::model::{GenerateChunk, GoogleAi, Models, RetryPolicy};
+use genflow_runtime::model::providers::GoogleAi;
+use genflow_runtime::model::stream::GenerateChunk;
+use genflow_runtime::model::{Models, RetryPolicy};
 use genflow_runtime::prelude::*;
 use serde_json::{Value, json};
 use support::{FakeServer, Reply, split};

@@ -7,9 +7,9 @@ mod support;
 use std::time::Duration;
 
 use futures::StreamExt;
-use genflow_runtime::model::{
-    FinishReason, GenerateChunk, Media, Models, OpenAi, RetryPolicy, ToolChoice,
-};
+use genflow_runtime::model::providers::OpenAi;
+use genflow_runtime::model::stream::GenerateChunk;
+use genflow_runtime::model::{FinishReason, Media, Models, RetryPolicy, ToolChoice};
 use genflow_runtime::prelude::*;
 use serde_json::{Value, json};
 use support::{FakeServer, Reply, data_events, split};

@@ -2,7 +2,8 @@
 //! output.
 
 use futures::StreamExt;
-use genflow_runtime::model::{GenerateChunk, GenerateExt};
+use genflow_runtime::model::GenerateExt;
+use genflow_runtime::model::stream::GenerateChunk;
 use genflow_runtime::prelude::*;
 
 use crate::docs;
@@ -136,7 +137,8 @@ fn grounded(mut answer: QueryOutput, passages: &[Passage]) -> QueryOutput {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use genflow_runtime::model::{Models, ScriptedModel};
+    use genflow_runtime::model::Models;
+    use genflow_runtime::model::testing::ScriptedModel;
 
     #[tokio::test]
     async fn search_finds_the_tools_document() {

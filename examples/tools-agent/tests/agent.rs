@@ -1,7 +1,8 @@
 //! The agent's tools run in parallel within one turn, and the turn limit holds.
 
 use genflow_runtime::Status;
-use genflow_runtime::model::{Models, ScriptedModel};
+use genflow_runtime::model::Models;
+use genflow_runtime::model::testing::ScriptedModel;
 use genflow_runtime::prelude::*;
 use serde_json::json;
 use tools_agent::{MAX_TURNS, TripInput, plan_trip};
@@ -24,7 +25,7 @@ fn oslo() -> TripInput {
 #[tokio::test]
 async fn the_model_calls_both_tools_in_one_turn_then_answers() {
     let model = ScriptedModel::new("scripted")
-        .tool_calls(vec![
+        .tool_requests(vec![
             ("getWeather", json!({"city": "Oslo"})),
             ("hotelPrice", json!({"city": "Oslo"})),
         ])
@@ -51,7 +52,7 @@ async fn the_model_calls_both_tools_in_one_turn_then_answers() {
 async fn a_model_that_never_stops_calling_tools_is_aborted() {
     let mut model = ScriptedModel::new("scripted");
     for _ in 0..=MAX_TURNS {
-        model = model.tool_call("getWeather", json!({"city": "Oslo"}));
+        model = model.tool_request("getWeather", json!({"city": "Oslo"}));
     }
     let err = plan_trip(&ctx_with(&model), oslo())
         .await

@@ -1,6 +1,6 @@
 //! The environment variables that override the configuration file.
 
-use super::{Bytes, Config, ConfigError, ProviderConfig, Span};
+use super::{ByteSize, Config, ConfigError, HumanDuration, ProviderConfig};
 
 type Setter = fn(&mut Config, &str) -> Result<(), String>;
 
@@ -16,16 +16,16 @@ const VARS: &[(&str, Setter)] = &[
         text(v).map(|s| c.server.flows = Some(list(&s)))
     }),
     ("GENFLOW_SERVER_BODY_LIMIT", |c, v| {
-        Bytes::parse(v).map(|b| c.server.body_limit = Some(b))
+        ByteSize::parse(v).map(|b| c.server.body_limit = Some(b))
     }),
     ("GENFLOW_SERVER_TIMEOUT", |c, v| {
-        Span::parse(v).map(|s| c.server.timeout = Some(s))
+        HumanDuration::parse(v).map(|s| c.server.timeout = Some(s))
     }),
     ("GENFLOW_SERVER_CONCURRENCY_LIMIT", |c, v| {
         parse(v).map(|n| c.server.concurrency_limit = Some(n))
     }),
     ("GENFLOW_SERVER_SHUTDOWN_GRACE", |c, v| {
-        Span::parse(v).map(|s| c.server.shutdown_grace = Some(s))
+        HumanDuration::parse(v).map(|s| c.server.shutdown_grace = Some(s))
     }),
     ("GENFLOW_SERVER_DEV", |c, v| {
         parse(v).map(|b| c.server.dev = Some(b))
@@ -40,7 +40,7 @@ const VARS: &[(&str, Setter)] = &[
         text(v).map(|s| c.model.default = Some(s))
     }),
     ("GENFLOW_MODEL_TIMEOUT", |c, v| {
-        Span::parse(v).map(|s| c.model.timeout = Some(s))
+        HumanDuration::parse(v).map(|s| c.model.timeout = Some(s))
     }),
     ("GENFLOW_MODEL_MAX_RETRIES", |c, v| {
         parse(v).map(|n| c.model.max_retries = Some(n))
@@ -73,7 +73,7 @@ const VARS: &[(&str, Setter)] = &[
         parse(v).map(|b| c.telemetry.record_io = Some(b))
     }),
     ("GENFLOW_TELEMETRY_IO_LIMIT", |c, v| {
-        Bytes::parse(v).map(|b| c.telemetry.io_limit = Some(b))
+        ByteSize::parse(v).map(|b| c.telemetry.io_limit = Some(b))
     }),
 ];
 

@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-pub use units::{Bytes, Span};
+pub use units::{ByteSize, HumanDuration};
 
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
@@ -79,13 +79,13 @@ pub struct ServerConfig {
     /// Flows to expose (default: all).
     pub flows: Option<Vec<String>>,
     /// Largest request body (default 1 MiB).
-    pub body_limit: Option<Bytes>,
+    pub body_limit: Option<ByteSize>,
     /// Deadline of flows that declare none.
-    pub timeout: Option<Span>,
+    pub timeout: Option<HumanDuration>,
     /// Requests served at once before load shedding.
     pub concurrency_limit: Option<usize>,
     /// How long in-flight requests may finish at shutdown.
-    pub shutdown_grace: Option<Span>,
+    pub shutdown_grace: Option<HumanDuration>,
     /// Dev mode: internal error messages are shown to callers.
     pub dev: Option<bool>,
 }
@@ -120,7 +120,7 @@ pub struct ModelConfig {
     /// The default model, e.g. `openai/gpt-4o-mini` (default: the offline local model).
     pub default: Option<String>,
     /// Deadline of one model call.
-    pub timeout: Option<Span>,
+    pub timeout: Option<HumanDuration>,
     /// Retries of a failed model call (429, 5xx, connection errors).
     pub max_retries: Option<u32>,
     /// OpenAI-compatible endpoint settings.
@@ -159,7 +159,7 @@ pub struct TelemetryConfig {
     /// Record flow inputs and outputs in spans (default on).
     pub record_io: Option<bool>,
     /// Size cap of recorded inputs and outputs (default 16 KiB).
-    pub io_limit: Option<Bytes>,
+    pub io_limit: Option<ByteSize>,
 }
 
 impl Config {
@@ -263,7 +263,7 @@ mod tests {
             config.server.bind,
             Some(SocketAddr::from(([127, 0, 0, 1], 3400)))
         );
-        assert_eq!(config.server.body_limit, Some(Bytes(1 << 20)));
+        assert_eq!(config.server.body_limit, Some(ByteSize(1 << 20)));
         assert!(config.auth.flows.contains_key("ragQuery"));
         assert_eq!(config.model.default.as_deref(), Some("local/test"));
         assert_eq!(config.telemetry.trace_store, Some(1000));

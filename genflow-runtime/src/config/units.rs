@@ -7,31 +7,33 @@ use serde::{Deserialize, Deserializer, de};
 
 /// A duration written as text in the config file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Span(pub Duration);
+pub struct HumanDuration(pub Duration);
 
-impl Span {
+impl HumanDuration {
     /// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h 30m"`.
-    pub fn parse(text: &str) -> Result<Span, String> {
-        humantime::parse_duration(text).map(Span).map_err(|e| {
-            format!("`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\" or \"2m\"")
-        })
+    pub fn parse(text: &str) -> Result<HumanDuration, String> {
+        humantime::parse_duration(text)
+            .map(HumanDuration)
+            .map_err(|e| {
+                format!("`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\" or \"2m\"")
+            })
     }
 }
 
-impl<'de> Deserialize<'de> for Span {
+impl<'de> Deserialize<'de> for HumanDuration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        Span::parse(&text).map_err(de::Error::custom)
+        HumanDuration::parse(&text).map_err(de::Error::custom)
     }
 }
 
 /// A size in bytes, written as a number or as text with a unit.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Bytes(pub usize);
+pub struct ByteSize(pub usize);
 
-impl Bytes {
+impl ByteSize {
     /// Parses `"1048576"`, `"1MiB"`, `"512 KiB"`, `"2MB"`, `"64kb"`.
-    pub fn parse(text: &str) -> Result<Bytes, String> {
+    pub fn parse(text: &str) -> Result<ByteSize, String> {
         let text = text.trim();
         let split = text
             .find(|c: char| !c.is_ascii_digit())
@@ -49,28 +51,28 @@ impl Bytes {
             "gib" | "g" => 1 << 30,
             _ => return Err(hint()),
         };
-        number.checked_mul(factor).map(Bytes).ok_or_else(hint)
+        number.checked_mul(factor).map(ByteSize).ok_or_else(hint)
     }
 }
 
-impl<'de> Deserialize<'de> for Bytes {
+impl<'de> Deserialize<'de> for ByteSize {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         struct Visitor;
         impl de::Visitor<'_> for Visitor {
-            type Value = Bytes;
+            type Value = ByteSize;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("a size such as 1048576 or \"1MiB\"")
             }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Bytes, E> {
-                usize::try_from(v).map(Bytes).map_err(E::custom)
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<ByteSize, E> {
+                usize::try_from(v).map(ByteSize).map_err(E::custom)
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Bytes, E> {
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<ByteSize, E> {
                 usize::try_from(v)
-                    .map(Bytes)
+                    .map(ByteSize)
                     .map_err(|_| E::custom("a size cannot be negative"))
             }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Bytes, E> {
-                Bytes::parse(v).map_err(E::custom)
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<ByteSize, E> {
+                ByteSize::parse(v).map_err(E::custom)
             }
         }
         d.deserialize_any(Visitor)
@@ -83,18 +85,21 @@ mod tests {
 
     #[test]
     fn sizes_parse_with_and_without_units() {
-        assert_eq!(Bytes::parse("1048576"), Ok(Bytes(1 << 20)));
-        assert_eq!(Bytes::parse("1MiB"), Ok(Bytes(1 << 20)));
-        assert_eq!(Bytes::parse("512 KiB"), Ok(Bytes(512 << 10)));
-        assert_eq!(Bytes::parse("2MB"), Ok(Bytes(2_000_000)));
+        assert_eq!(ByteSize::parse("1048576"), Ok(ByteSize(1 << 20)));
+        assert_eq!(ByteSize::parse("1MiB"), Ok(ByteSize(1 << 20)));
+        assert_eq!(ByteSize::parse("512 KiB"), Ok(ByteSize(512 << 10)));
+        assert_eq!(ByteSize::parse("2MB"), Ok(ByteSize(2_000_000)));
         for bad in ["", "MiB", "1 parsec", "-1"] {
-            assert!(Bytes::parse(bad).is_err(), "{bad:?}");
+            assert!(ByteSize::parse(bad).is_err(), "{bad:?}");
         }
     }
 
     #[test]
     fn durations_parse() {
-        assert_eq!(Span::parse("1m 30s"), Ok(Span(Duration::from_secs(90))));
-        assert!(Span::parse("soon").is_err());
+        assert_eq!(
+            HumanDuration::parse("1m 30s"),
+            Ok(HumanDuration(Duration::from_secs(90)))
+        );
+        assert!(HumanDuration::parse("soon").is_err());
     }
 }

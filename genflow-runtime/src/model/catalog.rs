@@ -9,59 +9,16 @@ use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::Model;
-use super::local::Local;
+use super::env_vars::EnvVars;
 use super::middleware::Middleware;
-use super::providers::{Anthropic, GoogleAi, OpenAi};
+use super::providers::{Anthropic, GoogleAi, OpenAi, Provider};
 use super::retry::RetryPolicy;
+use super::testing::LocalProvider;
 use crate::FlowError;
 use crate::config::{ModelConfig, ProviderConfig};
 
 /// The model used when neither code nor `GENFLOW_MODEL` names one: offline, no key.
-pub const OFFLINE_DEFAULT: &str = "local/test";
-
-/// A source of models: `provider/<id>` references resolve through it.
-pub trait Provider: Send + Sync + 'static {
-    /// The prefix of the references it serves, such as `"openai"`.
-    fn name(&self) -> &str;
-
-    /// The model `id`. A missing API key is a `FAILED_PRECONDITION` naming the variable.
-    ///
-    /// [`Models`] calls it once per reference and reuses the model it returns (up to 256
-    /// references), so a model is built once, not per call.
-    fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError>;
-}
-
-type Lookup = dyn Fn(&str) -> Option<String> + Send + Sync;
-
-/// Where configuration is read from: the process environment, or a fixed map in tests.
-pub struct EnvVars {
-    lookup: Box<Lookup>,
-}
-
-impl EnvVars {
-    /// The process environment.
-    pub fn process() -> Self {
-        EnvVars {
-            lookup: Box::new(|name| std::env::var(name).ok()),
-        }
-    }
-
-    /// A fixed set of variables.
-    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
-        let map: HashMap<String, String> = pairs
-            .into_iter()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        EnvVars {
-            lookup: Box::new(move |name| map.get(name).cloned()),
-        }
-    }
-
-    /// The variable `name`, if set and not empty.
-    pub fn get(&self, name: &str) -> Option<String> {
-        (self.lookup)(name).filter(|v| !v.is_empty())
-    }
-}
+pub(crate) const OFFLINE_DEFAULT: &str = "local/test";
 
 /// The catalog of models and the policies of calling them. Cheap to clone.
 #[derive(Clone)]
@@ -132,7 +89,7 @@ impl Models {
         Models {
             inner: Arc::new(inner),
         }
-        .provider(Local)
+        .provider(LocalProvider)
     }
 
     /// The local models plus `openai/` (`OPENAI_API_KEY`, `OPENAI_BASE_URL`), `ollama/`,
@@ -302,22 +259,22 @@ impl Models {
     }
 
     /// The fallback model's reference, if any.
-    pub fn fallback_name(&self) -> Option<&str> {
+    pub(crate) fn fallback_name(&self) -> Option<&str> {
         self.inner.fallback.as_deref()
     }
 
     /// The retry policy.
-    pub fn retry_policy(&self) -> &RetryPolicy {
+    pub(crate) fn retry_policy(&self) -> &RetryPolicy {
         &self.inner.retry
     }
 
     /// The per-call timeout.
-    pub fn call_timeout(&self) -> Option<Duration> {
+    pub(crate) fn call_timeout(&self) -> Option<Duration> {
         self.inner.timeout
     }
 
     /// The catalog-wide middleware.
-    pub fn middleware_list(&self) -> &[Arc<dyn Middleware>] {
+    pub(crate) fn middleware_list(&self) -> &[Arc<dyn Middleware>] {
         &self.inner.middleware
     }
 }

@@ -6,12 +6,16 @@
 //!   are inlined, and constraints strict mode does not know move into `description` (the reply
 //!   is still validated against the canonical schema). Shapes it cannot express (maps, any-JSON
 //!   values, tuples, a non-object root, ...) are a typed [`DialectError`].
-//! - [`plain`]: the canonical schema without `$schema`, for tool parameters, Gemini's
-//!   `responseJsonSchema` / `parametersJsonSchema` and Anthropic's `input_schema`.
+//!
+//! The other providers take the canonical schema as it is, without `$schema`
+//! ([`CanonicalSchema::embeddable_json`](crate::CanonicalSchema::embeddable_json)): tool
+//! parameters, Gemini's `responseJsonSchema` / `parametersJsonSchema` and Anthropic's
+//! `input_schema`.
 
 use serde_json::{Map, Value, json};
 
 use crate::FlowError;
+use crate::canonical_schema::without_meta_schema;
 
 /// A schema that a provider's dialect cannot express.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -87,18 +91,9 @@ const FORMATS: &[&str] = &[
     "uuid",
 ];
 
-/// The canonical schema without `$schema`.
-pub fn plain(schema: &Value) -> Value {
-    let mut out = schema.clone();
-    if let Some(map) = out.as_object_mut() {
-        map.remove("$schema");
-    }
-    out
-}
-
 /// The schema in OpenAI's strict structured-output dialect.
-pub fn openai_strict(schema: &Value) -> Result<Value, DialectError> {
-    let mut root = plain(schema);
+pub(crate) fn openai_strict(schema: &Value) -> Result<Value, DialectError> {
+    let mut root = without_meta_schema(schema);
     let Some(map) = root.as_object_mut() else {
         return Err(error("", "the root must be an object schema"));
     };

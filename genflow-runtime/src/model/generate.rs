@@ -35,19 +35,18 @@ use std::time::Duration;
 use futures::FutureExt;
 use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
 use super::catalog::Models;
-use super::message::{Media, Message, Part, Role, ToolRequest};
+use super::generation::{Generated, Generation};
+use super::message::{Media, Message, Part, Role};
 use super::middleware::Middleware;
 use super::request::{GenerateRequest, GenerationConfig, ToolChoice, ToolDefinition};
-use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
 use super::stream::{CHUNK_BUFFER, GenerateChunk, GenerateStream};
 use super::structured::OutputSchema;
-use super::tool_loop::{LoopOptions, Runner};
+use super::tool_loop::{LoopOptions, ToolLoop};
 use crate::{DynAction, FlowContext, FlowError, Tool, decode};
 
 /// The output-type marker of a `generate` without structured output.
@@ -69,50 +68,6 @@ pub struct Generate<O = Untyped> {
     output: Option<Result<Arc<OutputSchema>, FlowError>>,
     middleware: Vec<Arc<dyn Middleware>>,
     _output: PhantomData<fn() -> O>,
-}
-
-/// The result of a `generate`: the last reply, the whole conversation and the totals.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Generation {
-    /// The last model reply (its `usage` is that call's alone).
-    pub response: GenerateResponse,
-    /// The conversation: the request's messages, every model reply and tool result.
-    pub messages: Vec<Message>,
-    /// Tokens used by every model call of this generate.
-    pub usage: Usage,
-    /// How many times the model was called.
-    pub turns: u32,
-    /// The validated structured output, when an output schema was set.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub output: Option<Value>,
-}
-
-/// A typed `generate` result.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Generated<T> {
-    /// The validated, decoded output.
-    pub output: T,
-    /// Everything else.
-    pub generation: Generation,
-}
-
-impl Generation {
-    /// The last reply's text.
-    pub fn text(&self) -> String {
-        self.response.text()
-    }
-
-    /// Why the model stopped.
-    pub fn finish_reason(&self) -> &FinishReason {
-        &self.response.finish_reason
-    }
-
-    /// Tool requests of the last reply: set when tool requests are returned to the caller
-    /// ([`Generate::return_tool_requests`]).
-    pub fn tool_requests(&self) -> Vec<&ToolRequest> {
-        self.response.tool_requests()
-    }
 }
 
 /// `ctx.generate()` on a flow's context.
@@ -168,14 +123,14 @@ impl Generate<Untyped> {
 
     /// Runs the generate (and its tool loop) to the end.
     pub fn run(self) -> impl Future<Output = Result<Generation, FlowError>> {
-        self.into_runner(None).run()
+        self.into_loop(None).run()
     }
 
     /// Runs the generate, streaming chunks as they come.
     pub fn stream(self) -> GenerateStream<Generation> {
         let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
-        let runner = self.into_runner(Some(tx));
-        GenerateStream::new(rx, runner.run().boxed())
+        let tool_loop = self.into_loop(Some(tx));
+        GenerateStream::new(rx, tool_loop.run().boxed())
     }
 
     /// Structured output of type `T`, validated and decoded.
@@ -191,7 +146,7 @@ impl Generate<Untyped> {
 impl<T: DeserializeOwned + JsonSchema + Send + 'static> Generate<T> {
     /// Runs the generate and decodes the structured output.
     pub fn run(self) -> impl Future<Output = Result<Generated<T>, FlowError>> {
-        self.into_runner(None)
+        self.into_loop(None)
             .run()
             .map(|generation| decode_output(generation?))
     }
@@ -199,10 +154,10 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> Generate<T> {
     /// Runs the generate, streaming chunks (partial output included) as they come.
     pub fn stream(self) -> GenerateStream<Generated<T>> {
         let (tx, rx) = mpsc::channel(CHUNK_BUFFER);
-        let runner = self.into_runner(Some(tx));
+        let tool_loop = self.into_loop(Some(tx));
         GenerateStream::new(
             rx,
-            async move { decode_output(runner.run().await?) }.boxed(),
+            async move { decode_output(tool_loop.run().await?) }.boxed(),
         )
     }
 }
@@ -233,7 +188,7 @@ impl<O> Generate<O> {
         }
     }
 
-    fn into_runner(mut self, chunks: Option<mpsc::Sender<GenerateChunk>>) -> Runner {
+    fn into_loop(mut self, chunks: Option<mpsc::Sender<GenerateChunk>>) -> ToolLoop {
         let output = self.output.take().transpose();
         let mut tools: Vec<ToolDefinition> = self
             .tools
@@ -241,14 +196,14 @@ impl<O> Generate<O> {
             .map(|t| ToolDefinition {
                 name: t.meta().name.to_owned(),
                 description: t.meta().description.to_owned(),
-                input_schema: t.schemas().input_for_models().clone(),
+                input_schema: t.schemas().shared_input().clone(),
             })
             .collect();
         tools.sort_by(|a, b| a.name.cmp(&b.name));
         self.request.tools = tools;
         let mut middleware = self.models.middleware_list().to_vec();
         middleware.extend(self.middleware);
-        Runner {
+        ToolLoop {
             ctx: self.ctx,
             models: self.models,
             model: self.model,

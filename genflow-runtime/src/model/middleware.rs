@@ -5,7 +5,8 @@
 //! [`Models`](super::Models) catalog runs first, then middleware added to one call.
 //!
 //! ```
-//! use genflow_runtime::model::{Middleware, ModelCall, ModelHook, Next, GenerateResponse};
+//! use genflow_runtime::model::GenerateResponse;
+//! use genflow_runtime::model::middleware::{Middleware, ModelHook, ModelRequest, Next};
 //! use genflow_runtime::FlowError;
 //! use futures::future::BoxFuture;
 //!
@@ -15,12 +16,12 @@
 //! impl Middleware for LogModel {
 //!     fn model<'a>(
 //!         &'a self,
-//!         call: ModelCall,
+//!         request: ModelRequest,
 //!         next: Next<'a, ModelHook>,
 //!     ) -> BoxFuture<'a, Result<GenerateResponse, FlowError>> {
 //!         Box::pin(async move {
-//!             tracing::info!(model = %call.model, "calling");
-//!             next.run(call).await
+//!             tracing::info!(model = %request.model, "calling");
+//!             next.run(request).await
 //!         })
 //!     }
 //! }
@@ -31,7 +32,7 @@ use std::sync::Arc;
 use futures::future::BoxFuture;
 use serde_json::Value;
 
-use super::generate::Generation;
+use super::generation::Generation;
 use super::message::ToolRequest;
 use super::request::GenerateRequest;
 use super::response::GenerateResponse;
@@ -52,10 +53,10 @@ pub trait Middleware: Send + Sync + 'static {
     /// Around one model call (one turn), retries and fallback included.
     fn model<'a>(
         &'a self,
-        call: ModelCall,
+        request: ModelRequest,
         next: Next<'a, ModelHook>,
     ) -> BoxFuture<'a, Result<GenerateResponse, FlowError>> {
-        next.run(call)
+        next.run(request)
     }
 
     /// Around one tool run. `Ok` is the tool's output; an error goes back to the model.
@@ -68,23 +69,24 @@ pub trait Middleware: Send + Sync + 'static {
     }
 }
 
-/// One model call as middleware sees it.
+/// One model call's request as middleware sees it: the request and the model it goes to.
 #[derive(Clone, Debug)]
-pub struct ModelCall {
+pub struct ModelRequest {
     /// The model reference (informational: changing it does not change the model).
     pub model: String,
     /// The request.
     pub request: GenerateRequest,
 }
 
-/// Which hook a [`Next`] continues: ties a request type to a response type and a method.
-pub trait Hook: Sized + 'static {
+/// Which hook a [`Next`] continues: ties a request type to a response type and a method of
+/// [`Middleware`]. Sealed: the hooks are [`GenerateHook`], [`ModelHook`] and [`ToolHook`].
+pub trait Hook: sealed::Sealed + Sized + 'static {
     /// What the hook receives.
     type Request: Send + 'static;
     /// What it returns.
     type Response: Send + 'static;
-    /// Calls this hook of `middleware`.
-    fn call<'a>(
+    /// Runs this hook of `middleware`.
+    fn dispatch<'a>(
         middleware: &'a dyn Middleware,
         request: Self::Request,
         next: Next<'a, Self>,
@@ -98,10 +100,18 @@ pub struct ModelHook;
 /// The [`Middleware::tool`] hook.
 pub struct ToolHook;
 
+mod sealed {
+    /// Keeps [`Hook`](super::Hook) implemented by the three hooks alone.
+    pub trait Sealed {}
+    impl Sealed for super::GenerateHook {}
+    impl Sealed for super::ModelHook {}
+    impl Sealed for super::ToolHook {}
+}
+
 impl Hook for GenerateHook {
     type Request = GenerateRequest;
     type Response = Generation;
-    fn call<'a>(
+    fn dispatch<'a>(
         m: &'a dyn Middleware,
         r: GenerateRequest,
         n: Next<'a, Self>,
@@ -111,11 +121,11 @@ impl Hook for GenerateHook {
 }
 
 impl Hook for ModelHook {
-    type Request = ModelCall;
+    type Request = ModelRequest;
     type Response = GenerateResponse;
-    fn call<'a>(
+    fn dispatch<'a>(
         m: &'a dyn Middleware,
-        r: ModelCall,
+        r: ModelRequest,
         n: Next<'a, Self>,
     ) -> BoxFuture<'a, Result<GenerateResponse, FlowError>> {
         m.model(r, n)
@@ -125,7 +135,7 @@ impl Hook for ModelHook {
 impl Hook for ToolHook {
     type Request = ToolRequest;
     type Response = Value;
-    fn call<'a>(
+    fn dispatch<'a>(
         m: &'a dyn Middleware,
         r: ToolRequest,
         n: Next<'a, Self>,
@@ -135,7 +145,7 @@ impl Hook for ToolHook {
 }
 
 /// The innermost step of a chain: the real generate, model call or tool run.
-pub type Inner<'a, H> = dyn Fn(<H as Hook>::Request) -> BoxFuture<'a, Result<<H as Hook>::Response, FlowError>>
+pub(crate) type Innermost<'a, H> = dyn Fn(<H as Hook>::Request) -> BoxFuture<'a, Result<<H as Hook>::Response, FlowError>>
     + Send
     + Sync
     + 'a;
@@ -143,30 +153,33 @@ pub type Inner<'a, H> = dyn Fn(<H as Hook>::Request) -> BoxFuture<'a, Result<<H 
 /// The rest of a middleware chain.
 pub struct Next<'a, H: Hook> {
     rest: &'a [Arc<dyn Middleware>],
-    inner: &'a Inner<'a, H>,
+    innermost: &'a Innermost<'a, H>,
 }
 
 impl<'a, H: Hook> Next<'a, H> {
-    /// A chain of `middleware` ending in `inner`.
-    pub fn new(middleware: &'a [Arc<dyn Middleware>], inner: &'a Inner<'a, H>) -> Self {
+    /// A chain of `middleware` ending in `innermost`.
+    pub(crate) fn new(
+        middleware: &'a [Arc<dyn Middleware>],
+        innermost: &'a Innermost<'a, H>,
+    ) -> Self {
         Next {
             rest: middleware,
-            inner,
+            innermost,
         }
     }
 
     /// Runs the rest of the chain.
     pub fn run(self, request: H::Request) -> BoxFuture<'a, Result<H::Response, FlowError>> {
         match self.rest.split_first() {
-            Some((first, rest)) => H::call(
+            Some((first, rest)) => H::dispatch(
                 first.as_ref(),
                 request,
                 Next {
                     rest,
-                    inner: self.inner,
+                    innermost: self.innermost,
                 },
             ),
-            None => (self.inner)(request),
+            None => (self.innermost)(request),
         }
     }
 }

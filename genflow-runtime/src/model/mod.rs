@@ -2,39 +2,37 @@
 #![doc = include_str!("../../../docs/models.md")]
 
 mod catalog;
-mod delta;
 mod dialect;
+mod env_vars;
 mod generate;
-mod local;
+mod generation;
 mod message;
-mod middleware;
-mod providers;
+pub mod middleware;
+pub mod providers;
 mod request;
 mod response;
 mod retry;
-mod shared_schema;
-mod stream;
+mod schema_dialects;
+pub mod stream;
 mod structured;
+pub mod testing;
 mod tool_loop;
 
 use futures::future::BoxFuture;
 
-pub use catalog::{EnvVars, Models, OFFLINE_DEFAULT, Provider};
-pub use delta::{Accumulator, ModelDelta, ModelStream, collect, replay};
-pub use dialect::{DialectError, openai_strict};
-pub use generate::{Generate, GenerateExt, Generated, Generation, Untyped};
-pub use local::{EchoModel, Local, Scripted, ScriptedModel, TestModel, sample};
+pub use catalog::Models;
+pub use dialect::DialectError;
+pub use env_vars::EnvVars;
+pub use generate::{Generate, GenerateExt, Untyped};
+pub use generation::{Generated, Generation};
 pub use message::{InlineData, Media, Message, Part, Role, ToolRequest, ToolResponse};
-pub use middleware::{GenerateHook, Hook, Inner, Middleware, ModelCall, ModelHook, Next, ToolHook};
-pub use providers::{Anthropic, GoogleAi, OpenAi};
 pub use request::{GenerateRequest, GenerationConfig, OutputFormat, ToolChoice, ToolDefinition};
 pub use response::{FinishReason, GenerateResponse, Usage};
 pub use retry::{ProviderError, RetryPolicy};
-pub use shared_schema::SharedSchema;
-pub use stream::{GenerateChunk, GenerateStream};
-pub use structured::{OutputError, OutputProblem, OutputSchema, parse_partial};
-pub use tool_loop::DEFAULT_MAX_TURNS;
+pub use schema_dialects::SchemaDialects;
+pub use structured::{OutputError, OutputProblem};
 
+use self::stream::{ModelStream, collect};
 use crate::FlowError;
 
 /// A model: takes one [`GenerateRequest`] and answers it whole or as a stream.

@@ -4,7 +4,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::message::{Message, Role};
-use super::shared_schema::SharedSchema;
+use super::schema_dialects::SchemaDialects;
+use crate::CanonicalSchema;
 
 /// One request to a model: a single turn, provider-neutral.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,7 +67,7 @@ pub struct ToolDefinition {
     /// What it does, for the model.
     pub description: String,
     /// The JSON Schema of its input.
-    pub input_schema: SharedSchema,
+    pub input_schema: CanonicalSchema,
 }
 
 /// Whether the model must call a tool.
@@ -91,7 +92,7 @@ pub struct OutputFormat {
     /// forced-tool route need one.
     pub name: String,
     /// The canonical (draft 2020-12) JSON Schema; providers derive their dialect from it.
-    pub schema: SharedSchema,
+    pub schema: SchemaDialects,
 }
 
 impl GenerateRequest {

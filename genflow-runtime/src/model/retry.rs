@@ -100,7 +100,7 @@ impl RetryPolicy {
 
     /// How long to wait before retry number `retry` (0-based) after `error`, or `None` to give
     /// up.
-    pub fn delay(&self, retry: u32, error: &FlowError) -> Option<Duration> {
+    pub(crate) fn delay(&self, retry: u32, error: &FlowError) -> Option<Duration> {
         if retry >= self.max_retries {
             return None;
         }
@@ -128,7 +128,7 @@ impl RetryPolicy {
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or retries run out.
-    pub async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T, FlowError>
+    pub(crate) async fn run<T, F, Fut>(&self, mut attempt: F) -> Result<T, FlowError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, FlowError>>,
@@ -156,7 +156,7 @@ fn random_fraction() -> f64 {
 }
 
 /// Parses a `Retry-After` value: seconds (possibly fractional) or an HTTP date.
-pub fn parse_retry_after(value: &str) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<f64>() {
         return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds));
@@ -169,7 +169,7 @@ pub fn parse_retry_after(value: &str) -> Option<Duration> {
 }
 
 /// Parses a protobuf duration such as Gemini's `"37s"` or `"1.5s"`.
-pub fn parse_proto_duration(value: &str) -> Option<Duration> {
+pub(crate) fn parse_proto_duration(value: &str) -> Option<Duration> {
     let seconds: f64 = value.strip_suffix('s')?.parse().ok()?;
     (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds))
 }

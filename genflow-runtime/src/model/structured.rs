@@ -13,7 +13,7 @@ use crate::validate::Validator;
 use crate::{FlowError, schema_of};
 
 /// The canonical schema of an output type with its compiled validator.
-pub struct OutputSchema {
+pub(crate) struct OutputSchema {
     format: OutputFormat,
     validator: Validator,
 }
@@ -65,7 +65,7 @@ type Cache = RwLock<HashMap<TypeId, Arc<OutputSchema>>>;
 
 impl OutputSchema {
     /// The schema of `T`, generated and compiled once per type.
-    pub fn of<T: JsonSchema + 'static>() -> Result<Arc<OutputSchema>, FlowError> {
+    pub(crate) fn of<T: JsonSchema + 'static>() -> Result<Arc<OutputSchema>, FlowError> {
         static CACHE: OnceLock<Cache> = OnceLock::new();
         let cache = CACHE.get_or_init(Cache::default);
         let id = TypeId::of::<T>();
@@ -85,7 +85,7 @@ impl OutputSchema {
     }
 
     /// A schema given as JSON (for outputs without a Rust type).
-    pub fn new(name: impl Into<String>, schema: Value) -> Result<OutputSchema, FlowError> {
+    pub(crate) fn new(name: impl Into<String>, schema: Value) -> Result<OutputSchema, FlowError> {
         let validator = Validator::new(&schema).map_err(|e| {
             FlowError::invalid_argument(format!("the output schema does not compile: {e}"))
         })?;
@@ -99,13 +99,13 @@ impl OutputSchema {
     }
 
     /// The name and canonical schema, as sent in a request.
-    pub fn format(&self) -> &OutputFormat {
+    pub(crate) fn format(&self) -> &OutputFormat {
         &self.format
     }
 
     /// Reads a reply: parses the JSON (inside a Markdown code fence too), drops `null`s of
     /// optional properties (strict dialects send those) and validates against the schema.
-    pub fn parse(&self, raw: &str) -> Result<Value, OutputError> {
+    pub(crate) fn parse(&self, raw: &str) -> Result<Value, OutputError> {
         let fail = |problem| OutputError {
             raw: raw.to_owned(),
             problem,
@@ -124,7 +124,7 @@ impl OutputSchema {
 }
 
 /// What the model is told when its reply failed validation.
-pub fn repair_prompt(error: &OutputError) -> String {
+pub(crate) fn repair_prompt(error: &OutputError) -> String {
     format!(
         "Your reply is not valid: {}. Reply again with only the corrected JSON value that matches the requested schema.",
         error.problem
@@ -222,7 +222,7 @@ fn resolve<'a>(schema: &'a Value, root: &'a Value) -> &'a Value {
 /// The best reading of an unfinished JSON document (as it streams in): open strings, arrays
 /// and objects are closed, and a dangling key or separator is dropped. `None` when nothing
 /// readable came yet.
-pub fn parse_partial(text: &str) -> Option<Value> {
+pub(crate) fn parse_partial(text: &str) -> Option<Value> {
     let text = text.trim_start();
     let text = text
         .strip_prefix("```json")

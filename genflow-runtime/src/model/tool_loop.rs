@@ -13,20 +13,19 @@ use tracing::Instrument;
 
 use super::Model;
 use super::catalog::Models;
-use super::delta::{Accumulator, ModelDelta, ModelStream};
-use super::generate::Generation;
+use super::generation::Generation;
 use super::message::{Message, ToolRequest, ToolResponse};
-use super::middleware::{GenerateHook, Middleware, ModelCall, ModelHook, Next, ToolHook};
+use super::middleware::{GenerateHook, Middleware, ModelHook, ModelRequest, Next, ToolHook};
 use super::request::GenerateRequest;
 use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
-use super::stream::GenerateChunk;
+use super::stream::{Accumulator, GenerateChunk, ModelDelta, ModelStream};
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
 use crate::telemetry::{self, ActionSpan, metrics};
 use crate::{DynAction, FlowContext, FlowError, Status};
 
 /// How many rounds of tool calls a generate may run by default.
-pub const DEFAULT_MAX_TURNS: u32 = 5;
+pub(crate) const DEFAULT_MAX_TURNS: u32 = 5;
 
 /// Per-call options of the loop.
 #[derive(Clone, Debug)]
@@ -52,8 +51,9 @@ impl Default for LoopOptions {
     }
 }
 
-/// Everything one generate needs, owned, so the run is a `'static` future.
-pub(crate) struct Runner {
+/// One generate's tool loop, with everything it needs owned, so the run is a `'static`
+/// future.
+pub(crate) struct ToolLoop {
     pub ctx: FlowContext,
     pub models: Models,
     pub model: Option<String>,
@@ -67,7 +67,7 @@ pub(crate) struct Runner {
     pub structured: bool,
 }
 
-impl Runner {
+impl ToolLoop {
     /// Runs the whole generate through the generate middleware.
     pub async fn run(mut self) -> Result<Generation, FlowError> {
         let output = std::mem::replace(&mut self.output, Ok(None))?;
@@ -76,16 +76,18 @@ impl Runner {
         self.structured = output.is_some();
         let this = &self;
         let output = &output;
-        let inner =
+        let innermost =
             move |request: GenerateRequest| -> BoxFuture<'_, Result<Generation, FlowError>> {
-                Box::pin(this.tool_loop(request, output.as_deref()))
+                Box::pin(this.turns(request, output.as_deref()))
             };
-        Next::<GenerateHook>::new(&self.middleware, &inner)
+        Next::<GenerateHook>::new(&self.middleware, &innermost)
             .run(request)
             .await
     }
 
-    async fn tool_loop(
+    /// Calls the model turn by turn, running the tools it asks for and repairing invalid
+    /// structured replies, until it answers.
+    async fn turns(
         &self,
         mut request: GenerateRequest,
         output: Option<&OutputSchema>,
@@ -106,7 +108,8 @@ impl Runner {
             let response = self.call_model(&model, turn_request, turns).await?;
             usage += response.usage;
             messages.push(response.message.clone());
-            let calls: Vec<ToolRequest> = response.message.tool_requests().cloned().collect();
+            let tool_requests: Vec<ToolRequest> =
+                response.message.tool_requests().cloned().collect();
             let done = |response: GenerateResponse, messages: Vec<Message>, output| Generation {
                 response,
                 messages,
@@ -114,12 +117,16 @@ impl Runner {
                 turns,
                 output,
             };
-            self.send_all(calls.iter().map(|call| GenerateChunk::ToolRequest {
-                turn: turns,
-                request: call.clone(),
-            }))
+            self.send_all(
+                tool_requests
+                    .iter()
+                    .map(|request| GenerateChunk::ToolRequest {
+                        turn: turns,
+                        request: request.clone(),
+                    }),
+            )
             .await;
-            if !calls.is_empty() && !self.options.return_tool_requests {
+            if !tool_requests.is_empty() && !self.options.return_tool_requests {
                 if tool_rounds == self.options.max_turns {
                     return Err(FlowError::aborted(format!(
                         "the model still asked for tools after {} rounds of tool calls (max_turns)",
@@ -127,11 +134,11 @@ impl Runner {
                     )));
                 }
                 tool_rounds += 1;
-                let results = self.run_tools(&calls, turns).await;
+                let results = self.run_tools(&tool_requests, turns).await;
                 messages.push(Message::tool(results));
                 continue;
             }
-            let Some(schema) = output.filter(|_| calls.is_empty()) else {
+            let Some(schema) = output.filter(|_| tool_requests.is_empty()) else {
                 return Ok(done(response, messages, None));
             };
             match schema.parse(&response.text()) {
@@ -165,15 +172,16 @@ impl Runner {
         request: GenerateRequest,
         turn: u32,
     ) -> Result<GenerateResponse, FlowError> {
-        let inner = |call: ModelCall| -> BoxFuture<'_, Result<GenerateResponse, FlowError>> {
-            Box::pin(self.with_fallback(model, call.request, turn))
-        };
-        let call = ModelCall {
+        let innermost =
+            |request: ModelRequest| -> BoxFuture<'_, Result<GenerateResponse, FlowError>> {
+                Box::pin(self.with_fallback(model, request.request, turn))
+            };
+        let request = ModelRequest {
             model: model.info().name.clone(),
             request,
         };
-        Next::<ModelHook>::new(&self.middleware, &inner)
-            .run(call)
+        Next::<ModelHook>::new(&self.middleware, &innermost)
+            .run(request)
             .await
     }
 
@@ -309,8 +317,8 @@ impl Runner {
     }
 
     /// Runs the turn's tool calls concurrently; failures become error results for the model.
-    async fn run_tools(&self, calls: &[ToolRequest], turn: u32) -> Vec<ToolResponse> {
-        let results = join_all(calls.iter().map(|call| self.run_tool(call))).await;
+    async fn run_tools(&self, requests: &[ToolRequest], turn: u32) -> Vec<ToolResponse> {
+        let results = join_all(requests.iter().map(|request| self.run_tool(request))).await;
         self.send_all(results.iter().map(|response| GenerateChunk::ToolResponse {
             turn,
             response: response.clone(),
@@ -329,8 +337,8 @@ impl Runner {
         }
     }
 
-    async fn run_tool(&self, call: &ToolRequest) -> ToolResponse {
-        let inner = |request: ToolRequest| -> BoxFuture<'_, Result<Value, FlowError>> {
+    async fn run_tool(&self, tool_request: &ToolRequest) -> ToolResponse {
+        let innermost = |request: ToolRequest| -> BoxFuture<'_, Result<Value, FlowError>> {
             match self.tools.get(&request.name) {
                 Some(tool) => tool.invoke(self.ctx.clone(), request.input, None),
                 None => {
@@ -345,19 +353,19 @@ impl Runner {
                 }
             }
         };
-        let span = telemetry::tool_span(&call.name);
-        let result = Next::<ToolHook>::new(&self.middleware, &inner)
-            .run(call.clone())
+        let span = telemetry::tool_span(&tool_request.name);
+        let result = Next::<ToolHook>::new(&self.middleware, &innermost)
+            .run(tool_request.clone())
             .instrument(span)
             .await;
         match result {
-            Ok(output) => ToolResponse::ok(call, output),
+            Ok(output) => ToolResponse::ok(tool_request, output),
             Err(error) => {
-                tracing::warn!(tool = %call.name, %error, "tool call failed; telling the model");
+                tracing::warn!(tool = %tool_request.name, %error, "tool call failed; telling the model");
                 // Internal errors reach the model as "internal", like any other caller.
                 let body = error.to_body(false);
                 ToolResponse::error(
-                    call,
+                    tool_request,
                     &format!("{}: {}", body.status, body.message),
                     body.details.as_ref(),
                 )

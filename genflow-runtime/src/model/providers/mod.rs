@@ -1,267 +1,33 @@
-//! Model providers over HTTP: OpenAI-compatible chat completions, Anthropic Messages and the
-//! Gemini API. Each provider module says only what differs (request body, URL, headers,
-//! decoding); [`HttpModel`] does the rest the same way for all of them.
+//! Model providers: the [`Provider`] trait the [`Models`](super::Models) catalog resolves
+//! `provider/<id>` references through, and the providers over HTTP: OpenAI-compatible chat
+//! completions ([`OpenAi`]), Anthropic Messages ([`Anthropic`]) and the Gemini API
+//! ([`GoogleAi`]).
 
 mod anthropic;
 mod client;
 mod gemini;
+mod http_model;
 mod lenient;
 mod openai;
 mod transport;
 
 use std::sync::Arc;
 
-use futures::future::BoxFuture;
-use http::Uri;
-use http::header::HeaderMap;
-use serde_json::Value;
-
 pub use anthropic::Anthropic;
 pub use gemini::GoogleAi;
 pub use openai::OpenAi;
-pub use transport::{Decoder, Transport};
 
-use super::delta::{Accumulator, ModelDelta, ModelStream};
-use super::request::GenerateRequest;
-use super::response::GenerateResponse;
-use super::{Model, ModelInfo};
-use crate::{FlowError, Status};
+use super::Model;
+use crate::FlowError;
 
-/// How one provider speaks HTTP.
-pub trait Wire: Send + Sync + 'static {
-    /// The stream decoder.
-    type Decoder: Decoder;
+/// A source of models: `provider/<id>` references resolve through it.
+pub trait Provider: Send + Sync + 'static {
+    /// The prefix of the references it serves, such as `"openai"`.
+    fn name(&self) -> &str;
 
-    /// The request body for `model`, as JSON bytes.
-    fn body(
-        &self,
-        model: &str,
-        request: &GenerateRequest,
-        stream: bool,
-    ) -> Result<Vec<u8>, FlowError>;
-
-    /// The endpoint URL.
-    fn url(&self, model: &str, stream: bool) -> String;
-
-    /// Auth and version headers.
-    fn headers(&self) -> Result<HeaderMap, FlowError>;
-
-    /// A decoder for the stream answering `request`.
-    fn decoder(&self, request: &GenerateRequest, transport: Transport) -> Self::Decoder;
-
-    /// The deltas of a whole (non-streamed) reply, from its JSON bytes.
-    fn reply(
-        &self,
-        body: &[u8],
-        request: &GenerateRequest,
-        transport: &Transport,
-    ) -> Result<Vec<ModelDelta>, FlowError>;
-}
-
-/// A model served over HTTP by a [`Wire`].
-pub struct HttpModel<W: Wire> {
-    wire: Arc<W>,
-    transport: Transport,
-    id: String,
-    info: ModelInfo,
-    endpoint: Arc<Endpoint>,
-}
-
-/// What every call of one model sends the same: parsed once, when the model is resolved.
-struct Endpoint {
-    url: Uri,
-    stream_url: Uri,
-    headers: HeaderMap,
-}
-
-impl<W: Wire> HttpModel<W> {
-    /// The model `id` of `provider` (the catalog name is `provider/id`). Fails when the
-    /// provider's URL or headers are not valid.
-    pub fn new(wire: Arc<W>, provider: &'static str, id: &str) -> Result<Self, FlowError> {
-        let name = format!("{provider}/{id}");
-        let parse = |stream| {
-            let url = wire.url(id, stream);
-            endpoint_uri(&url).map_err(|e| {
-                FlowError::new(
-                    Status::FailedPrecondition,
-                    format!("model '{name}' has an invalid endpoint URL '{url}': {e}"),
-                )
-            })
-        };
-        let endpoint = Endpoint {
-            url: parse(false)?,
-            stream_url: parse(true)?,
-            headers: wire.headers()?,
-        };
-        let tls = [&endpoint.url, &endpoint.stream_url]
-            .iter()
-            .any(|url| url.scheme_str() != Some("http"));
-        Ok(HttpModel {
-            transport: Transport::new(provider, tls)?,
-            id: id.to_owned(),
-            info: ModelInfo {
-                name,
-                provider: provider.to_owned(),
-                local: false,
-            },
-            endpoint: Arc::new(endpoint),
-            wire,
-        })
-    }
-}
-
-impl<W: Wire> Model for HttpModel<W> {
-    fn info(&self) -> &ModelInfo {
-        &self.info
-    }
-
-    fn generate(
-        &self,
-        request: GenerateRequest,
-    ) -> BoxFuture<'static, Result<GenerateResponse, FlowError>> {
-        let (wire, transport, endpoint) = (
-            Arc::clone(&self.wire),
-            self.transport.clone(),
-            Arc::clone(&self.endpoint),
-        );
-        let (id, name) = (self.id.clone(), self.info.name.clone());
-        Box::pin(async move {
-            let body = wire.body(&id, &request, false)?;
-            let reply = transport
-                .post(&endpoint.url, endpoint.headers.clone(), body)
-                .await?;
-            let mut acc = Accumulator::default();
-            for delta in wire.reply(&reply, &request, &transport)? {
-                acc.push(delta);
-            }
-            acc.finish(&name).map_err(|e| {
-                transport.fail(format!("the reply has no finish reason: {}", e.message()))
-            })
-        })
-    }
-
-    fn stream(
-        &self,
-        request: GenerateRequest,
-    ) -> BoxFuture<'static, Result<ModelStream, FlowError>> {
-        let (wire, transport, endpoint) = (
-            Arc::clone(&self.wire),
-            self.transport.clone(),
-            Arc::clone(&self.endpoint),
-        );
-        let id = self.id.clone();
-        Box::pin(async move {
-            let body = wire.body(&id, &request, true)?;
-            let events = transport
-                .post_sse(&endpoint.stream_url, endpoint.headers.clone(), body)
-                .await?;
-            let decoder = wire.decoder(&request, transport);
-            Ok(Transport::decode(events, decoder))
-        })
-    }
-}
-
-/// `url` as an absolute `http` or `https` URI.
-fn endpoint_uri(url: &str) -> Result<Uri, String> {
-    let uri: Uri = url
-        .parse()
-        .map_err(|e: http::uri::InvalidUri| e.to_string())?;
-    match (uri.scheme_str(), uri.host()) {
-        (Some("http" | "https"), Some(host)) if !host.is_empty() => Ok(uri),
-        (Some("http" | "https"), _) => Err("no host".into()),
-        _ => Err("the scheme must be http or https".into()),
-    }
-}
-
-/// An API key from configuration or the environment.
-#[derive(Clone)]
-pub struct ApiKey {
-    value: Option<String>,
-    env: &'static str,
-}
-
-impl ApiKey {
-    /// The key `value`, or the variable `env` named in errors when it is missing.
-    pub fn new(value: Option<String>, env: &'static str) -> Self {
-        ApiKey {
-            value: value.filter(|v| !v.trim().is_empty()),
-            env,
-        }
-    }
-
-    /// The key, or `FAILED_PRECONDITION` naming the variable to set.
-    pub fn get(&self, model: &str) -> Result<&str, FlowError> {
-        self.value.as_deref().ok_or_else(|| {
-            FlowError::new(
-                Status::FailedPrecondition,
-                format!(
-                    "model '{model}' needs an API key: set the environment variable {} or configure the provider with a key in code",
-                    self.env
-                ),
-            )
-        })
-    }
-}
-
-impl std::fmt::Debug for ApiKey {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = if self.value.is_some() {
-            "<set>"
-        } else {
-            "<missing>"
-        };
-        write!(f, "{} {shown}", self.env)
-    }
-}
-
-/// A request body as JSON bytes.
-pub fn encode(body: &impl serde::Serialize) -> Result<Vec<u8>, FlowError> {
-    serde_json::to_vec(body)
-        .map_err(|e| FlowError::internal(format!("the request body does not serialize: {e}")))
-}
-
-/// A body (or part of one) whose fields the request's `extra` config fields override.
-pub struct WithExtra<'a, T> {
-    /// The fields genflow sets.
-    pub fields: T,
-    /// `GenerationConfig::extra`.
-    pub extra: &'a serde_json::Map<String, Value>,
-}
-
-impl<T: serde::Serialize> serde::Serialize for WithExtra<'_, T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.extra.is_empty() {
-            return self.fields.serialize(serializer);
-        }
-        // Extra fields override ours: merge them into a JSON tree (rare; slower).
-        let mut tree = serde_json::to_value(&self.fields).map_err(serde::ser::Error::custom)?;
-        if let Some(map) = tree.as_object_mut() {
-            map.extend(self.extra.iter().map(|(k, v)| (k.clone(), v.clone())));
-        }
-        tree.serialize(serializer)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::endpoint_uri;
-
-    #[test]
-    fn endpoints_are_absolute_http_or_https_urls() {
-        let uri = endpoint_uri("http://127.0.0.1:11434/v1/chat/completions").expect("valid");
-        assert_eq!(uri.path(), "/v1/chat/completions");
-        assert!(endpoint_uri("https://api.openai.com/v1/chat/completions").is_ok());
-        assert_eq!(
-            endpoint_uri("ftp://host/v1").expect_err("scheme"),
-            "the scheme must be http or https"
-        );
-        assert_eq!(
-            endpoint_uri("/v1/chat/completions").expect_err("relative"),
-            "the scheme must be http or https"
-        );
-        assert!(
-            endpoint_uri("http://exa mple.com/v1").is_err(),
-            "a space is invalid"
-        );
-    }
+    /// The model `id`. A missing API key is a `FAILED_PRECONDITION` naming the variable.
+    ///
+    /// [`Models`](super::Models) calls it once per reference and reuses the model it returns (up to 256
+    /// references), so a model is built once, not per call.
+    fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError>;
 }

@@ -17,15 +17,15 @@ use serde_json::Value;
 
 use super::client::HttpClient;
 use crate::FlowError;
-use crate::model::delta::{ModelDelta, ModelStream};
 use crate::model::retry::{ProviderError, parse_proto_duration, parse_retry_after};
+use crate::model::stream::{ModelDelta, ModelStream};
 
 /// The longest provider error message we keep.
 const MAX_MESSAGE: usize = 2000;
 
 /// One provider's HTTP client.
 #[derive(Clone)]
-pub struct Transport {
+pub(crate) struct Transport {
     provider: &'static str,
     http: Arc<HttpClient>,
 }
@@ -39,10 +39,10 @@ impl std::fmt::Debug for Transport {
 }
 
 /// A stream of server-sent events.
-pub type SseStream = BoxStream<'static, Result<Event, FlowError>>;
+pub(crate) type SseStream = BoxStream<'static, Result<Event, FlowError>>;
 
 /// Turns provider events into model deltas.
-pub trait Decoder: Send + 'static {
+pub(crate) trait Decoder: Send + 'static {
     /// The deltas of one event (an error for an error event).
     fn event(&mut self, event: &Event) -> Result<Vec<ModelDelta>, FlowError>;
 }
@@ -51,7 +51,7 @@ impl Transport {
     /// A transport for `provider` over a process-wide client (one connection pool): with the
     /// CA roots for `https` endpoints, without them (nothing to read at start-up) for plain
     /// `http` ones such as a local Ollama or vLLM server.
-    pub fn new(provider: &'static str, tls: bool) -> Result<Self, FlowError> {
+    pub(crate) fn new(provider: &'static str, tls: bool) -> Result<Self, FlowError> {
         type Shared = OnceLock<Result<Arc<HttpClient>, String>>;
         static TLS: Shared = OnceLock::new();
         static PLAIN: Shared = OnceLock::new();
@@ -67,7 +67,7 @@ impl Transport {
     }
 
     /// Posts `body` and reads the whole reply.
-    pub async fn post(
+    pub(crate) async fn post(
         &self,
         url: &Uri,
         headers: HeaderMap,
@@ -78,7 +78,10 @@ impl Transport {
     }
 
     /// Parses a whole reply's JSON.
-    pub fn parse_reply<'a, T: Deserialize<'a>>(&self, body: &'a [u8]) -> Result<T, FlowError> {
+    pub(crate) fn parse_reply<'a, T: Deserialize<'a>>(
+        &self,
+        body: &'a [u8],
+    ) -> Result<T, FlowError> {
         serde_json::from_slice(body).map_err(|e| {
             self.fail(format!(
                 "malformed JSON in the reply ({e}): {}",
@@ -88,7 +91,7 @@ impl Transport {
     }
 
     /// Posts `body` and reads the reply as server-sent events.
-    pub async fn post_sse(
+    pub(crate) async fn post_sse(
         &self,
         url: &Uri,
         headers: HeaderMap,
@@ -115,7 +118,7 @@ impl Transport {
     }
 
     /// Decodes an event stream into model deltas with `decoder`.
-    pub fn decode(events: SseStream, mut decoder: impl Decoder) -> ModelStream {
+    pub(crate) fn decode(events: SseStream, mut decoder: impl Decoder) -> ModelStream {
         events
             .flat_map(move |event| {
                 let deltas = match event.and_then(|e| decoder.event(&e)) {
@@ -207,7 +210,7 @@ impl Transport {
     }
 
     /// A reply we cannot read (not retried: the same request would get the same reply).
-    pub fn fail(&self, message: String) -> FlowError {
+    pub(crate) fn fail(&self, message: String) -> FlowError {
         ProviderError {
             provider: self.provider,
             http_status: None,
@@ -219,7 +222,10 @@ impl Transport {
     }
 
     /// Parses one event's JSON data.
-    pub fn parse_event<'a, T: Deserialize<'a>>(&self, event: &'a Event) -> Result<T, FlowError> {
+    pub(crate) fn parse_event<'a, T: Deserialize<'a>>(
+        &self,
+        event: &'a Event,
+    ) -> Result<T, FlowError> {
         serde_json::from_str(&event.data).map_err(|e| {
             self.fail(format!(
                 "malformed JSON in the event stream ({e}): {}",
@@ -229,7 +235,7 @@ impl Transport {
     }
 
     /// An error the provider reported inside a stream that had started fine.
-    pub fn stream_error(&self, error: &Value) -> FlowError {
+    pub(crate) fn stream_error(&self, error: &Value) -> FlowError {
         let message = error
             .get("message")
             .and_then(Value::as_str)
@@ -284,7 +290,7 @@ fn truncate(text: &str) -> String {
 }
 
 /// A header value from configuration; invalid characters are a configuration error.
-pub fn header_value(name: &str, value: &str) -> Result<HeaderValue, FlowError> {
+pub(crate) fn header_value(name: &str, value: &str) -> Result<HeaderValue, FlowError> {
     HeaderValue::from_str(value).map_err(|_| {
         FlowError::new(
             crate::Status::FailedPrecondition,

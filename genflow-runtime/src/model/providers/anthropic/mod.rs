@@ -12,15 +12,17 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use self::reply::{Blocks, Reply, StreamEvent};
+use super::Provider;
+use super::http_model::{ApiKey, HttpModel, Wire, WithExtra, encode};
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
+use super::transport::{Decoder, Transport};
 use crate::FlowError;
 use crate::model::Model;
-use crate::model::catalog::{EnvVars, Provider};
-use crate::model::delta::ModelDelta;
 use crate::model::dialect;
+use crate::model::env_vars::EnvVars;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
+use crate::model::stream::ModelDelta;
 
 const ANTHROPIC_URL: &str = "https://api.anthropic.com";
 const VERSION: &str = "2023-06-01";
@@ -97,7 +99,7 @@ impl Wire for AnthropicWire {
             .map(|t| ToolSpec {
                 name: &t.name,
                 description: &t.description,
-                input_schema: t.input_schema.plain_json(),
+                input_schema: t.input_schema.embeddable_json(),
             })
             .collect();
         let mut choice = match &request.tool_choice {
@@ -107,7 +109,7 @@ impl Wire for AnthropicWire {
             ToolChoice::Tool(name) => json!({"type": "tool", "name": name}),
         };
         if let Some(output) = &request.output {
-            let root = output.schema.plain().get("type").and_then(Value::as_str);
+            let root = output.schema.value().get("type").and_then(Value::as_str);
             if root != Some("object") {
                 return Err(dialect::DialectError {
                     dialect: "an Anthropic tool input",
@@ -119,7 +121,7 @@ impl Wire for AnthropicWire {
             tools.push(ToolSpec {
                 name: &output.name,
                 description: "Reply with the final answer, as this tool's input.",
-                input_schema: output.schema.plain_json(),
+                input_schema: output.schema.embeddable_json(),
             });
             // With other tools the model may still call them first; it must end with a tool.
             choice = if request.tools.is_empty() {
@@ -291,7 +293,7 @@ fn encode_message(message: &Message) -> MessageOut<'_> {
 }
 
 /// Decodes the Messages event stream.
-pub struct AnthropicDecoder {
+pub(crate) struct AnthropicDecoder {
     transport: Transport,
     blocks: Blocks,
 }

@@ -8,9 +8,9 @@ use serde_json::Value;
 use serde_json::value::RawValue;
 
 use super::super::lenient;
-use crate::model::delta::ModelDelta;
 use crate::model::request::GenerateRequest;
 use crate::model::response::FinishReason;
+use crate::model::stream::ModelDelta;
 
 /// A whole reply, or the message a stream starts with.
 #[derive(Deserialize)]
@@ -181,7 +181,7 @@ impl Blocks {
             }
             Some("tool_use") => (
                 BlockKind::Tool,
-                Some(ModelDelta::ToolCall {
+                Some(ModelDelta::ToolRequest {
                     index,
                     id: block.id,
                     name: block.name,
@@ -202,7 +202,7 @@ impl Blocks {
         match (self.kinds.get(&index).copied()?, delta.kind.as_deref()?) {
             (BlockKind::Text, "text_delta") => delta.text.map(ModelDelta::Text),
             (BlockKind::Output, "input_json_delta") => delta.partial_json.map(ModelDelta::Text),
-            (BlockKind::Tool, "input_json_delta") => Some(ModelDelta::ToolCall {
+            (BlockKind::Tool, "input_json_delta") => Some(ModelDelta::ToolRequest {
                 index,
                 id: None,
                 name: None,
@@ -244,7 +244,7 @@ mod tests {
     }
 
     fn call(index: usize, id: Option<&str>, name: Option<&str>, arguments: &str) -> ModelDelta {
-        ModelDelta::ToolCall {
+        ModelDelta::ToolRequest {
             index,
             id: id.map(str::to_owned),
             name: name.map(str::to_owned),

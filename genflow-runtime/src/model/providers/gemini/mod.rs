@@ -11,14 +11,16 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use self::reply::Response;
+use super::Provider;
+use super::http_model::{ApiKey, HttpModel, Wire, WithExtra, encode};
 use super::transport::header_value;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
+use super::transport::{Decoder, Transport};
 use crate::FlowError;
 use crate::model::Model;
-use crate::model::catalog::{EnvVars, Provider};
-use crate::model::delta::ModelDelta;
+use crate::model::env_vars::EnvVars;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
+use crate::model::stream::ModelDelta;
 
 const GEMINI_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 
@@ -99,7 +101,7 @@ impl Wire for GeminiWire {
             seed: config.seed,
             stop_sequences: &config.stop,
             response_mime_type: request.output.as_ref().map(|_| "application/json"),
-            response_json_schema: request.output.as_ref().map(|o| o.schema.plain_json()),
+            response_json_schema: request.output.as_ref().map(|o| o.schema.embeddable_json()),
         };
         let body = GenerateContentBody {
             contents: request.messages.iter().map(encode_message).collect(),
@@ -115,7 +117,7 @@ impl Wire for GeminiWire {
                         .map(|t| FunctionDeclaration {
                             name: &t.name,
                             description: &t.description,
-                            parameters_json_schema: t.input_schema.plain_json(),
+                            parameters_json_schema: t.input_schema.embeddable_json(),
                         })
                         .collect(),
                 }]
@@ -372,7 +374,7 @@ fn response_deltas(
 }
 
 /// Decodes `data: <GenerateContentResponse>` events; the stream ends at EOF.
-pub struct GeminiDecoder {
+pub(crate) struct GeminiDecoder {
     transport: Transport,
     calls: usize,
 }

@@ -6,8 +6,8 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use super::super::lenient;
-use crate::model::delta::ModelDelta;
 use crate::model::response::FinishReason;
+use crate::model::stream::ModelDelta;
 
 /// A whole reply, or one chunk of a stream.
 #[derive(Deserialize)]
@@ -98,7 +98,7 @@ impl Response {
         for part in parts.filter(|p| p.thought != Some(true)) {
             out.extend(part.text.map(ModelDelta::Text));
             if let Some(call) = part.function_call {
-                out.push(ModelDelta::ToolCall {
+                out.push(ModelDelta::ToolRequest {
                     index: *calls,
                     id: call.id,
                     name: call.name,
@@ -162,14 +162,14 @@ mod tests {
             deltas(&reply, &mut calls),
             vec![
                 ModelDelta::Text("Looking.".into()),
-                ModelDelta::ToolCall {
+                ModelDelta::ToolRequest {
                     index: 0,
                     id: None,
                     name: Some("search".into()),
                     arguments: "{\"q\":1}".into(),
                     metadata: Some(json!({"thoughtSignature": "c2ln"})),
                 },
-                ModelDelta::ToolCall {
+                ModelDelta::ToolRequest {
                     index: 1,
                     id: Some("c2".into()),
                     name: Some("now".into()),
@@ -194,7 +194,7 @@ mod tests {
             {"functionCall": {"name": "later", "args": {}}}]}}]});
         assert_eq!(
             deltas(&chunk, &mut calls),
-            vec![ModelDelta::ToolCall {
+            vec![ModelDelta::ToolRequest {
                 index: 1,
                 id: None,
                 name: Some("later".into()),

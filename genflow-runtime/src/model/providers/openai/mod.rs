@@ -13,13 +13,15 @@ use serde_json::value::RawValue;
 use serde_json::{Value, json};
 
 use self::reply::Chunk;
-use super::{ApiKey, Decoder, HttpModel, Transport, Wire, WithExtra, encode};
+use super::Provider;
+use super::http_model::{ApiKey, HttpModel, Wire, WithExtra, encode};
+use super::transport::{Decoder, Transport};
 use crate::FlowError;
 use crate::model::Model;
-use crate::model::catalog::{EnvVars, Provider};
-use crate::model::delta::ModelDelta;
+use crate::model::env_vars::EnvVars;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
+use crate::model::stream::ModelDelta;
 
 const OPENAI_URL: &str = "https://api.openai.com/v1";
 const OLLAMA_URL: &str = "http://127.0.0.1:11434/v1";
@@ -86,7 +88,7 @@ impl OpenAi {
     /// Sets the API key.
     #[must_use]
     pub fn api_key(mut self, key: impl Into<String>) -> Self {
-        let env = self.key.as_ref().map_or("OPENAI_API_KEY", |k| k.env);
+        let env = self.key.as_ref().map_or("OPENAI_API_KEY", ApiKey::env);
         self.key = Some(ApiKey::new(Some(key.into()), env));
         self
     }
@@ -158,7 +160,7 @@ impl Wire for OpenAiWire {
                     schema: if self.strict_output {
                         output.schema.openai_strict_json()?
                     } else {
-                        output.schema.plain_json()
+                        output.schema.embeddable_json()
                     },
                 },
             }),
@@ -182,7 +184,7 @@ impl Wire for OpenAiWire {
                     function: Function {
                         name: &t.name,
                         description: &t.description,
-                        parameters: t.input_schema.plain_json(),
+                        parameters: t.input_schema.embeddable_json(),
                     },
                 })
                 .collect(),
@@ -408,7 +410,7 @@ fn deltas(chunk: Chunk, transport: &Transport) -> Result<Vec<ModelDelta>, FlowEr
 }
 
 /// Decodes `data: <chunk>` events up to `data: [DONE]`.
-pub struct OpenAiDecoder {
+pub(crate) struct OpenAiDecoder {
     transport: Transport,
 }
 

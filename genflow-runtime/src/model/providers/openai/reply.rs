@@ -5,8 +5,8 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::super::lenient;
-use crate::model::delta::ModelDelta;
 use crate::model::response::FinishReason;
+use crate::model::stream::ModelDelta;
 
 /// A whole reply (`choices[0].message`) or a stream chunk (`choices[0].delta`).
 #[derive(Deserialize)]
@@ -92,7 +92,7 @@ impl Chunk {
                 let (name, arguments) = call
                     .function
                     .map_or((None, None), |f| (f.name, f.arguments));
-                ModelDelta::ToolCall {
+                ModelDelta::ToolRequest {
                     index: call
                         .index
                         .and_then(|i| usize::try_from(i).ok())
@@ -147,7 +147,7 @@ mod tests {
             deltas(reply),
             vec![
                 ModelDelta::Text("Looking.".into()),
-                ModelDelta::ToolCall {
+                ModelDelta::ToolRequest {
                     index: 0,
                     id: Some("call_1".into()),
                     name: Some("search".into()),
@@ -171,7 +171,7 @@ mod tests {
             "usage": null});
         assert_eq!(
             deltas(chunk),
-            vec![ModelDelta::ToolCall {
+            vec![ModelDelta::ToolRequest {
                 index: 2,
                 id: None,
                 name: None,

@@ -6,9 +6,9 @@ use futures::StreamExt;
 use futures::stream::{self, BoxStream};
 use serde_json::Value;
 
-use super::message::{Message, Part, Role, ToolRequest};
-use super::response::{FinishReason, GenerateResponse, Usage};
 use crate::FlowError;
+use crate::model::message::{Message, Part, Role, ToolRequest};
+use crate::model::response::{FinishReason, GenerateResponse, Usage};
 
 /// The stream a model returns: deltas, ending with a [`ModelDelta::Finish`].
 pub type ModelStream = BoxStream<'static, Result<ModelDelta, FlowError>>;
@@ -18,18 +18,18 @@ pub type ModelStream = BoxStream<'static, Result<ModelDelta, FlowError>>;
 pub enum ModelDelta {
     /// More reply text.
     Text(String),
-    /// A tool call or a fragment of one. Fragments with the same `index` join: `id`, `name` and
-    /// `metadata` are kept from whichever fragment has them, `arguments` are appended.
-    ToolCall {
-        /// Which call of the turn this belongs to.
+    /// A tool request or a fragment of one. Fragments with the same `index` join: `id`, `name`
+    /// and `metadata` are kept from whichever fragment has them, `arguments` are appended.
+    ToolRequest {
+        /// Which tool request of the turn this belongs to.
         index: usize,
-        /// The provider's call id.
+        /// The provider's id of the request.
         id: Option<String>,
         /// The tool's name.
         name: Option<String>,
         /// A fragment of the JSON arguments.
         arguments: String,
-        /// Provider data to send back with the call.
+        /// Provider data to send back with the request.
         metadata: Option<Value>,
     },
     /// Token counts so far; providers report cumulative counts, so the last one wins.
@@ -43,8 +43,9 @@ pub enum ModelDelta {
     Finish(FinishReason),
 }
 
+/// A tool request whose fragments are still coming.
 #[derive(Default)]
-struct PendingCall {
+struct PendingToolRequest {
     id: Option<String>,
     name: Option<String>,
     arguments: String,
@@ -53,32 +54,32 @@ struct PendingCall {
 
 /// Adds deltas up into a response.
 #[derive(Default)]
-pub struct Accumulator {
+pub(crate) struct Accumulator {
     text: String,
-    calls: BTreeMap<usize, PendingCall>,
+    tool_requests: BTreeMap<usize, PendingToolRequest>,
     usage: Usage,
     finish: Option<FinishReason>,
 }
 
 impl Accumulator {
     /// Adds one delta.
-    pub fn push(&mut self, delta: ModelDelta) {
+    pub(crate) fn push(&mut self, delta: ModelDelta) {
         match delta {
             // A whole reply's text is kept as it came; stream pieces are appended.
             ModelDelta::Text(text) if self.text.is_empty() => self.text = text,
             ModelDelta::Text(text) => self.text.push_str(&text),
-            ModelDelta::ToolCall {
+            ModelDelta::ToolRequest {
                 index,
                 id,
                 name,
                 arguments,
                 metadata,
             } => {
-                let call = self.calls.entry(index).or_default();
-                call.id = id.or(call.id.take());
-                call.name = name.or(call.name.take());
-                call.metadata = metadata.or(call.metadata.take());
-                call.arguments.push_str(&arguments);
+                let pending = self.tool_requests.entry(index).or_default();
+                pending.id = id.or(pending.id.take());
+                pending.name = name.or(pending.name.take());
+                pending.metadata = metadata.or(pending.metadata.take());
+                pending.arguments.push_str(&arguments);
             }
             ModelDelta::Usage {
                 input_tokens,
@@ -94,7 +95,7 @@ impl Accumulator {
     /// The response, or `UNAVAILABLE` when the stream ended before the model finished.
     /// Tool arguments that are not valid JSON are kept as a JSON string, so the tool loop
     /// reports them to the model as invalid input.
-    pub fn finish(self, model: &str) -> Result<GenerateResponse, FlowError> {
+    pub(crate) fn finish(self, model: &str) -> Result<GenerateResponse, FlowError> {
         let Some(finish_reason) = self.finish else {
             return Err(FlowError::unavailable(format!(
                 "the stream from model '{model}' ended before the reply was complete"
@@ -104,13 +105,15 @@ impl Accumulator {
         if !self.text.is_empty() {
             content.push(Part::Text(self.text));
         }
-        for (index, call) in self.calls {
-            let input = parse_arguments(&call.arguments);
+        for (index, pending) in self.tool_requests {
+            let input = parse_arguments(&pending.arguments);
             content.push(Part::ToolRequest(ToolRequest {
-                id: call.id,
-                name: call.name.unwrap_or_else(|| format!("unnamed_tool_{index}")),
+                id: pending.id,
+                name: pending
+                    .name
+                    .unwrap_or_else(|| format!("unnamed_tool_{index}")),
                 input,
-                metadata: call.metadata,
+                metadata: pending.metadata,
             }));
         }
         Ok(GenerateResponse {
@@ -123,7 +126,7 @@ impl Accumulator {
 }
 
 /// Parses streamed or string tool arguments: empty means `{}`, invalid JSON stays a string.
-pub fn parse_arguments(arguments: &str) -> Value {
+fn parse_arguments(arguments: &str) -> Value {
     if arguments.trim().is_empty() {
         return Value::Object(serde_json::Map::new());
     }
@@ -131,7 +134,10 @@ pub fn parse_arguments(arguments: &str) -> Value {
 }
 
 /// Reads a whole stream into one response.
-pub async fn collect(mut stream: ModelStream, model: &str) -> Result<GenerateResponse, FlowError> {
+pub(crate) async fn collect(
+    mut stream: ModelStream,
+    model: &str,
+) -> Result<GenerateResponse, FlowError> {
     let mut acc = Accumulator::default();
     while let Some(delta) = stream.next().await {
         acc.push(delta?);
@@ -139,9 +145,9 @@ pub async fn collect(mut stream: ModelStream, model: &str) -> Result<GenerateRes
     acc.finish(model)
 }
 
-/// A finished response replayed as a stream: text word by word, then tool calls, usage and
+/// A finished response replayed as a stream: text word by word, then tool requests, usage and
 /// finish reason. Used by models that compute their whole reply at once.
-pub fn replay(response: GenerateResponse) -> ModelStream {
+pub(crate) fn replay(response: GenerateResponse) -> ModelStream {
     let mut deltas = Vec::new();
     let mut index = 0;
     for part in response.message.content {
@@ -150,13 +156,13 @@ pub fn replay(response: GenerateResponse) -> ModelStream {
                 text.split_inclusive(' ')
                     .map(|word| ModelDelta::Text(word.to_owned())),
             ),
-            Part::ToolRequest(call) => {
-                deltas.push(ModelDelta::ToolCall {
+            Part::ToolRequest(request) => {
+                deltas.push(ModelDelta::ToolRequest {
                     index,
-                    id: call.id,
-                    name: Some(call.name),
-                    arguments: call.input.to_string(),
-                    metadata: call.metadata,
+                    id: request.id,
+                    name: Some(request.name),
+                    arguments: request.input.to_string(),
+                    metadata: request.metadata,
                 });
                 index += 1;
             }
@@ -176,8 +182,8 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn call(index: usize, id: Option<&str>, name: Option<&str>, args: &str) -> ModelDelta {
-        ModelDelta::ToolCall {
+    fn fragment(index: usize, id: Option<&str>, name: Option<&str>, args: &str) -> ModelDelta {
+        ModelDelta::ToolRequest {
             index,
             id: id.map(str::to_owned),
             name: name.map(str::to_owned),
@@ -190,11 +196,11 @@ mod tests {
     fn interleaved_fragments_join_by_index() {
         let mut acc = Accumulator::default();
         for d in [
-            call(0, Some("a"), Some("weather"), ""),
-            call(0, None, None, "{\"ci"),
-            call(1, Some("b"), Some("stock"), ""),
-            call(0, None, None, "ty\": \"Paris\"}"),
-            call(1, None, None, "{\"ticker\":\"X\"}"),
+            fragment(0, Some("a"), Some("weather"), ""),
+            fragment(0, None, None, "{\"ci"),
+            fragment(1, Some("b"), Some("stock"), ""),
+            fragment(0, None, None, "ty\": \"Paris\"}"),
+            fragment(1, None, None, "{\"ticker\":\"X\"}"),
             ModelDelta::Usage {
                 input_tokens: Some(3),
                 output_tokens: None,
@@ -208,9 +214,9 @@ mod tests {
             acc.push(d);
         }
         let resp = acc.finish("m").expect("finished");
-        let calls = resp.tool_requests();
-        assert_eq!(calls[0].input, json!({"city": "Paris"}));
-        assert_eq!(calls[1].name, "stock");
+        let requests = resp.tool_requests();
+        assert_eq!(requests[0].input, json!({"city": "Paris"}));
+        assert_eq!(requests[1].name, "stock");
         assert_eq!(resp.usage.total(), 12);
     }
 

@@ -9,8 +9,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::mpsc;
 
-use super::message::{ToolRequest, ToolResponse};
 use crate::FlowError;
+use crate::model::message::{ToolRequest, ToolResponse};
 
 /// How many chunks may wait for a slow reader before generation waits.
 pub(crate) const CHUNK_BUFFER: usize = 64;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 const MAX_DEPTH: usize = 8;
 
 /// A value valid for `schema` (best effort for `pattern`s and exotic keywords).
-pub fn sample(schema: &Value) -> Value {
+pub(crate) fn sample(schema: &Value) -> Value {
     Sampler { root: schema }.value(schema, 0)
 }
 

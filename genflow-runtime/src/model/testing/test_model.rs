@@ -5,12 +5,13 @@ use std::collections::HashSet;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
-use super::{answer, local_info, sample};
+use super::sample::sample;
+use super::{answer, local_info};
 use crate::FlowError;
-use crate::model::delta::{ModelStream, replay};
 use crate::model::message::{Message, Part, Role, ToolRequest};
 use crate::model::request::{GenerateRequest, ToolChoice};
 use crate::model::response::{FinishReason, GenerateResponse};
+use crate::model::stream::{ModelStream, replay};
 use crate::model::{Model, ModelInfo};
 
 /// First calls every offered tool it has not called yet, at once, with arguments made up from

@@ -4,8 +4,8 @@ use futures::future::BoxFuture;
 
 use super::{answer, local_info};
 use crate::FlowError;
-use crate::model::delta::{ModelStream, replay};
 use crate::model::request::GenerateRequest;
+use crate::model::stream::{ModelStream, replay};
 use crate::model::{Model, ModelInfo};
 
 /// Echoes the last user text (prefixed with the system instructions, if any). With an output

@@ -1,4 +1,6 @@
-//! Offline models: no network, no key. Their names start with `local/` and they log as local.
+//! Offline models for tests and for running without a key: [`TestModel`] (`local/test`, the
+//! default model when none is configured), [`EchoModel`] (`local/echo`) and
+//! [`ScriptedModel`]. No network; their names start with `local/` and they log as local.
 
 mod echo;
 mod sample;
@@ -8,12 +10,11 @@ mod test_model;
 use std::sync::Arc;
 
 pub use echo::EchoModel;
-pub use sample::sample;
-pub use scripted::{Scripted, ScriptedModel};
+pub use scripted::{ScriptedModel, ScriptedTurn};
 pub use test_model::TestModel;
 
-use super::catalog::Provider;
 use super::message::Message;
+use super::providers::Provider;
 use super::request::GenerateRequest;
 use super::response::{FinishReason, GenerateResponse, Usage};
 use super::{Model, ModelInfo};
@@ -21,9 +22,9 @@ use crate::FlowError;
 
 /// The `local` provider: `local/echo` and `local/test`.
 #[derive(Clone, Copy, Debug, Default)]
-pub struct Local;
+pub(crate) struct LocalProvider;
 
-impl Provider for Local {
+impl Provider for LocalProvider {
     fn name(&self) -> &str {
         "local"
     }

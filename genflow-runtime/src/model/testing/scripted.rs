@@ -9,16 +9,16 @@ use futures::stream;
 use serde_json::Value;
 
 use super::{answer, local_info};
-use crate::model::delta::{ModelDelta, ModelStream, replay};
 use crate::model::message::{Message, Part, Role, ToolRequest};
 use crate::model::request::GenerateRequest;
 use crate::model::response::{FinishReason, GenerateResponse};
+use crate::model::stream::{ModelDelta, ModelStream, replay};
 use crate::model::{Model, ModelInfo};
 use crate::{FlowError, Status};
 
-/// One scripted turn.
+/// One scripted turn of a [`ScriptedModel`].
 #[derive(Clone, Debug)]
-pub enum Scripted {
+pub enum ScriptedTurn {
     /// A whole reply.
     Reply(GenerateResponse),
     /// A raw stream (possibly cut off: without a finish delta).
@@ -27,15 +27,15 @@ pub enum Scripted {
     Fail(Status, String),
 }
 
-/// Plays back [`Scripted`] turns in order and records every request. Clones share the script
+/// Plays back [`ScriptedTurn`]s in order and records every request. Clones share the script
 /// and the record. Running out of turns is a `FAILED_PRECONDITION` error.
 ///
 /// ```
-/// use genflow_runtime::model::ScriptedModel;
+/// use genflow_runtime::model::testing::ScriptedModel;
 /// use serde_json::json;
 ///
 /// let model = ScriptedModel::new("scripted")
-///     .tool_call("search_db", json!({"query": "red"}))
+///     .tool_request("search_db", json!({"query": "red"}))
 ///     .text("Found red.");
 /// assert_eq!(model.requests().len(), 0);
 /// ```
@@ -47,7 +47,7 @@ pub struct ScriptedModel {
 
 #[derive(Default)]
 struct State {
-    script: VecDeque<Scripted>,
+    script: VecDeque<ScriptedTurn>,
     requests: Vec<GenerateRequest>,
 }
 
@@ -62,7 +62,7 @@ impl ScriptedModel {
 
     /// Adds a turn.
     #[must_use]
-    pub fn then(self, turn: Scripted) -> Self {
+    pub fn then(self, turn: ScriptedTurn) -> Self {
         self.lock().script.push_back(turn);
         self
     }
@@ -71,19 +71,19 @@ impl ScriptedModel {
     #[must_use]
     pub fn text(self, text: &str) -> Self {
         let response = answer(&self.info, &GenerateRequest::default(), text.to_owned());
-        self.then(Scripted::Reply(response))
+        self.then(ScriptedTurn::Reply(response))
     }
 
-    /// Adds a turn calling one tool.
+    /// Adds a turn requesting one tool run.
     #[must_use]
-    pub fn tool_call(self, name: &str, input: Value) -> Self {
-        self.tool_calls(vec![(name, input)])
+    pub fn tool_request(self, name: &str, input: Value) -> Self {
+        self.tool_requests(vec![(name, input)])
     }
 
-    /// Adds a turn calling several tools at once.
+    /// Adds a turn requesting several tool runs at once.
     #[must_use]
-    pub fn tool_calls(self, calls: Vec<(&str, Value)>) -> Self {
-        let parts = calls
+    pub fn tool_requests(self, requests: Vec<(&str, Value)>) -> Self {
+        let parts = requests
             .into_iter()
             .enumerate()
             .map(|(i, (name, input))| {
@@ -98,13 +98,13 @@ impl ScriptedModel {
         let mut response = answer(&self.info, &GenerateRequest::default(), String::new());
         response.message = Message::new(Role::Model, parts);
         response.finish_reason = FinishReason::ToolCalls;
-        self.then(Scripted::Reply(response))
+        self.then(ScriptedTurn::Reply(response))
     }
 
     /// Adds a failing turn.
     #[must_use]
     pub fn fail(self, status: Status, message: &str) -> Self {
-        self.then(Scripted::Fail(status, message.to_owned()))
+        self.then(ScriptedTurn::Fail(status, message.to_owned()))
     }
 
     /// Every request received so far.
@@ -139,14 +139,14 @@ impl Model for ScriptedModel {
         let name = self.info.name.clone();
         Box::pin(async move {
             match turn {
-                Some(Scripted::Reply(mut response)) => {
+                Some(ScriptedTurn::Reply(mut response)) => {
                     response.model = name;
                     Ok(replay(response))
                 }
-                Some(Scripted::Deltas(deltas)) => {
+                Some(ScriptedTurn::Deltas(deltas)) => {
                     Ok(stream::iter(deltas.into_iter().map(Ok)).boxed())
                 }
-                Some(Scripted::Fail(status, message)) => Err(FlowError::new(status, message)),
+                Some(ScriptedTurn::Fail(status, message)) => Err(FlowError::new(status, message)),
                 None => Err(FlowError::new(
                     Status::FailedPrecondition,
                     format!("the scripted model '{name}' has no more replies"),

@@ -136,6 +136,13 @@ impl<C> FlowContext<C> {
         self.shared.state.get::<T>()
     }
 
+    /// Application state of type `T`: the provided value, else a default `init` makes on
+    /// first use, shared by every run of the registry (or by this context's clones, for a
+    /// context made by hand).
+    pub fn state_or_init<T: Send + Sync + 'static>(&self, init: impl FnOnce() -> T) -> Arc<T> {
+        self.shared.state.get_or_init(init)
+    }
+
     /// The auth context of type `T` an auth provider produced for this request, if any.
     pub fn auth<T: Send + Sync + 'static>(&self) -> Option<&T> {
         self.shared.auth.as_deref()?.downcast_ref::<T>()

@@ -1,11 +1,11 @@
 //! The model catalog: resolves references such as `"openai/gpt-4o-mini"` to models, holds the
 //! default model, retry, timeout, fallback and middleware. Provide it as application state
-//! (`Registry::builder().state(Models::from_env())`); flows without one use
-//! [`Models::global`].
+//! (`Registry::builder().state(Models::from_env())`); a registry without one makes
+//! [`Models::from_env`] on its first `generate` and shares it among its runs.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::{Arc, OnceLock, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Duration;
 
 use super::Model;
@@ -149,13 +149,6 @@ impl Models {
             models = models.retry(policy);
         }
         models
-    }
-
-    /// The catalog flows use when the application provided none: [`Models::from_env`], built
-    /// once.
-    pub fn global() -> &'static Models {
-        static GLOBAL: OnceLock<Models> = OnceLock::new();
-        GLOBAL.get_or_init(Models::from_env)
     }
 
     fn edit(mut self, f: impl FnOnce(&mut Inner)) -> Self {

@@ -72,16 +72,15 @@ pub struct Generate<O = Untyped> {
 
 /// `ctx.generate()` on a flow's context.
 pub trait GenerateExt {
-    /// A `generate` using the application's [`Models`] (or [`Models::global`]) whose tools run
-    /// with this context's state and auth.
+    /// A `generate` using the application's [`Models`] (or, when none was provided,
+    /// [`Models::from_env`], made once per registry) whose tools run with this context's state
+    /// and auth.
     fn generate(&self) -> Generate;
 }
 
 impl<C> GenerateExt for FlowContext<C> {
     fn generate(&self) -> Generate {
-        let models = self
-            .state::<Models>()
-            .map_or_else(|| Models::global().clone(), |m| (*m).clone());
+        let models = Models::clone(&self.state_or_init(Models::from_env));
         Generate::new(models, self.without_stream())
     }
 }

@@ -3,7 +3,7 @@
 //!
 //! The registry resolves a name to a [`DynAction`]; [`DynAction::start`] opens the run's span
 //! and returns the [`Run`]; the run validates the JSON input against the input schema, decodes
-//! it (errors name the JSON path), runs the action under its [guard](guard) (deadline, panic,
+//! it (errors name the JSON path), runs the action under its guard (deadline, panic,
 //! cancellation, metrics, span path) and encodes the output. [`FlowEvents`] is the same run
 //! seen as a stream of chunks and one result.
 

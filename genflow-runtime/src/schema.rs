@@ -60,10 +60,12 @@ impl ActionSchemas {
     }
 
     /// Checks `input` against the input schema, listing every violation with its JSON pointer.
+    /// An input schema that does not compile refuses every input (the registry refuses such an
+    /// action when it is built; this covers actions run without one, such as a model's tools).
     pub fn validate_input(&self, input: &Value) -> Result<(), FlowError> {
-        let Ok(validator) = &self.validator else {
-            return Ok(());
-        };
+        let validator = self.validator.as_ref().map_err(|reason| {
+            FlowError::internal(format!("the input schema does not compile: {reason}"))
+        })?;
         let violations = validator.violations(input);
         if violations.is_empty() {
             return Ok(());

@@ -7,7 +7,7 @@ use crate::FlowError;
 use crate::canonical_schema::CanonicalSchema;
 use crate::contract::{FlowInput, FlowOutput, StreamChunk, ToolParam};
 use crate::error::Violation;
-use crate::validate::Validator;
+use crate::validate::{Validator, pointer_segment};
 
 /// The canonical (draft 2020-12) schemas of one action, and the compiled input validator.
 ///
@@ -132,11 +132,6 @@ pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowErr
             message: e.into_inner().to_string(),
         }])
     })
-}
-
-/// `segment` escaped for a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
-pub(crate) fn pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// Converts a serde path (`context[1].text`) into a JSON pointer (`/context/1/text`).

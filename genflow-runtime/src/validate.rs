@@ -96,7 +96,30 @@ fn mentions(schema: &Value, keyword: &str) -> bool {
 
 /// `segment` escaped for a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
 pub(crate) fn pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
+    let mut out = String::with_capacity(segment.len());
+    push_segment(&mut out, segment);
+    out
+}
+
+/// Appends `segment` to a JSON pointer, escaped (without allocating when it needs no escape).
+fn push_segment(pointer: &mut String, segment: &str) {
+    if !segment.contains(['~', '/']) {
+        pointer.push_str(segment);
+        return;
+    }
+    for c in segment.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
+    }
+}
+
+/// One step of a JSON pointer into a value: an object's key or an array's index.
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
 }
 
 /// The walk over a schema before use: patterns compile, references resolve, every keyword
@@ -225,12 +248,15 @@ fn shape(keyword: &str, value: &Value) -> Result<(), &'static str> {
         "type" => (
             match value {
                 Value::String(name) => TYPES.contains(&name.as_str()),
-                Value::Array(names) => names
-                    .iter()
-                    .all(|n| n.as_str().is_some_and(|n| TYPES.contains(&n))),
+                Value::Array(names) => {
+                    !names.is_empty()
+                        && names
+                            .iter()
+                            .all(|n| n.as_str().is_some_and(|n| TYPES.contains(&n)))
+                }
                 _ => false,
             },
-            "a type name or a list of them",
+            "a type name or a non-empty list of them",
         ),
         "enum" => (value.is_array(), "an array"),
         "required" => (strings(value), "an array of strings"),
@@ -399,13 +425,14 @@ impl Run<'_> {
 
     fn generic(&mut self, map: &Keywords<'_>, value: &Value, path: &str) {
         if let Some(types) = map.get("type") {
-            let allowed: Vec<&str> = match types {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
+            // A type name or a non-empty list of them (checked when the schema was built).
+            let names = match types {
+                Value::Array(names) => names.as_slice(),
+                name => std::slice::from_ref(name),
             };
-            if !allowed.is_empty() && !allowed.iter().any(|t| is_type(value, t)) {
-                let names: Vec<String> = allowed.iter().map(|t| format!("\"{t}\"")).collect();
+            let mut allowed = names.iter().filter_map(Value::as_str);
+            if !allowed.any(|t| is_type(value, t)) {
+                let names: Vec<String> = names.iter().map(Value::to_string).collect();
                 self.report(
                     path,
                     format!("{} is not of type {}", shown(value), names.join(", ")),
@@ -534,9 +561,8 @@ impl Run<'_> {
         }
         self.count(
             map,
-            "minProperties",
-            "maxProperties",
-            object.len(),
+            ["minProperties", "maxProperties"],
+            || object.len(),
             "properties",
             path,
         );
@@ -547,7 +573,7 @@ impl Run<'_> {
             let mut matched = false;
             if let Some(schema) = properties.and_then(|p| p.get(name)) {
                 matched = true;
-                self.descend(schema, child, path, name);
+                self.descend(schema, child, path, Segment::Key(name));
             }
             for (pattern, schema) in by_pattern.into_iter().flatten() {
                 if self
@@ -557,7 +583,7 @@ impl Run<'_> {
                     .is_some_and(|r| r.is_match(name))
                 {
                     matched = true;
-                    self.descend(schema, child, path, name);
+                    self.descend(schema, child, path, Segment::Key(name));
                 }
             }
             if !matched && let Some(additional) = map.get("additionalProperties") {
@@ -565,7 +591,7 @@ impl Run<'_> {
                 if additional == &Value::Bool(false) {
                     unexpected.push(name.as_str());
                 } else {
-                    self.descend(additional, child, path, name);
+                    self.descend(additional, child, path, Segment::Key(name));
                 }
             }
             if matched && self.validator.tracks_evaluated {
@@ -611,7 +637,7 @@ impl Run<'_> {
                         format!("Unevaluated property '{name}' is not allowed"),
                     );
                 } else if let Some(child) = object.get(name) {
-                    self.descend(unevaluated, child, path, name);
+                    self.descend(unevaluated, child, path, Segment::Key(name));
                 }
                 evaluated.insert(name.clone());
             }
@@ -619,15 +645,15 @@ impl Run<'_> {
     }
 
     fn array(&mut self, map: &Keywords<'_>, items: &[Value], path: &mut String) {
-        self.count(map, "minItems", "maxItems", items.len(), "items", path);
+        self.count(map, ["minItems", "maxItems"], || items.len(), "items", path);
         let prefix = map.get("prefixItems").and_then(Value::as_array);
         let covered = prefix.map_or(0, Vec::len);
         for (i, (schema, item)) in prefix.into_iter().flatten().zip(items).enumerate() {
-            self.descend(schema, item, path, &i.to_string());
+            self.descend(schema, item, path, Segment::Index(i));
         }
         if let Some(schema) = map.get("items") {
             for (i, item) in items.iter().enumerate().skip(covered) {
-                self.descend(schema, item, path, &i.to_string());
+                self.descend(schema, item, path, Segment::Index(i));
             }
         }
         if let Some(contains) = map.get("contains") {
@@ -667,9 +693,8 @@ impl Run<'_> {
     fn string(&mut self, map: &Keywords<'_>, text: &str, path: &str) {
         self.count(
             map,
-            "minLength",
-            "maxLength",
-            text.chars().count(),
+            ["minLength", "maxLength"],
+            || text.chars().count(),
             "characters",
             path,
         );
@@ -717,18 +742,26 @@ impl Run<'_> {
         }
     }
 
-    /// `min`/`max` bounds on a length or count.
+    /// `[min, max]` bounds on a length or count; `len` is computed only when one is present.
+    /// Inlined, so the keywords' bits are constants.
+    #[inline(always)]
     fn count(
         &mut self,
         map: &Keywords<'_>,
-        min: &str,
-        max: &str,
-        len: usize,
+        [min, max]: [&str; 2],
+        len: impl FnOnce() -> usize,
         unit: &str,
         path: &str,
     ) {
-        let len = len as u64;
-        if let Some(m) = map.get(min).and_then(as_count)
+        let (min, max) = (
+            map.get(min).and_then(as_count),
+            map.get(max).and_then(as_count),
+        );
+        if min.is_none() && max.is_none() {
+            return;
+        }
+        let len = len() as u64;
+        if let Some(m) = min
             && len < m
         {
             self.report(
@@ -736,7 +769,7 @@ impl Run<'_> {
                 format!("has {len} {unit}, fewer than the minimum of {m}"),
             );
         }
-        if let Some(m) = map.get(max).and_then(as_count)
+        if let Some(m) = max
             && len > m
         {
             self.report(
@@ -747,10 +780,16 @@ impl Run<'_> {
     }
 
     /// Validates a child value at `path/segment`.
-    fn descend(&mut self, schema: &Value, child: &Value, path: &mut String, segment: &str) {
+    fn descend(&mut self, schema: &Value, child: &Value, path: &mut String, segment: Segment<'_>) {
         let len = path.len();
         path.push('/');
-        path.push_str(&pointer_segment(segment));
+        match segment {
+            Segment::Key(key) => push_segment(path, key),
+            Segment::Index(i) => {
+                use std::fmt::Write;
+                let _ = write!(path, "{i}");
+            }
+        }
         let saved = std::mem::take(&mut self.refs);
         self.node(schema, child, path);
         self.refs = saved;
@@ -1043,6 +1082,13 @@ mod tests {
             paths(json!({"multipleOf": 0.123_456_789}), json!(1e308)).len(),
             1
         );
+    }
+
+    #[test]
+    fn pointer_segments_are_escaped() {
+        let schema = json!({"properties": {"a/b~c": {"items": {"type": "string"}}}});
+        let found = paths(schema, json!({"a/b~c": ["x", 1]}));
+        assert_eq!(found[0].0, "/a~1b~0c/1", "{found:?}");
     }
 
     #[test]

@@ -80,11 +80,12 @@ pub mod prelude {
     pub use serde::{Deserialize, Serialize};
 }
 
-/// Used by the macros' generated code; not a public API.
+/// Used by the macros' generated code and the JSON-Schema-Test-Suite test; not a public API.
 #[doc(hidden)]
 pub mod __private {
     pub use crate::registry::Registration;
     pub use crate::schema::{ArgField, args_schema, param_schema};
+    pub use crate::validate::Validator;
     pub use core::future::Future;
     pub use core::time::Duration;
     pub use inventory;

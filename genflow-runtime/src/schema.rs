@@ -7,7 +7,7 @@ use crate::FlowError;
 use crate::canonical_schema::CanonicalSchema;
 use crate::contract::{FlowInput, FlowOutput, StreamChunk, ToolParam};
 use crate::error::Violation;
-use crate::validate::Validator;
+use crate::validate::{Validator, pointer_segment};
 
 /// The canonical (draft 2020-12) schemas of one action, and the compiled input validator.
 ///
@@ -60,10 +60,12 @@ impl ActionSchemas {
     }
 
     /// Checks `input` against the input schema, listing every violation with its JSON pointer.
+    /// An input schema that does not compile refuses every input (the registry refuses such an
+    /// action when it is built; this covers actions run without one, such as a model's tools).
     pub fn validate_input(&self, input: &Value) -> Result<(), FlowError> {
-        let Ok(validator) = &self.validator else {
-            return Ok(());
-        };
+        let validator = self.validator.as_ref().map_err(|reason| {
+            FlowError::internal(format!("the input schema does not compile: {reason}"))
+        })?;
         let violations = validator.violations(input);
         if violations.is_empty() {
             return Ok(());
@@ -130,11 +132,6 @@ pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowErr
             message: e.into_inner().to_string(),
         }])
     })
-}
-
-/// `segment` escaped for a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
-pub(crate) fn pointer_segment(segment: &str) -> String {
-    segment.replace('~', "~0").replace('/', "~1")
 }
 
 /// Converts a serde path (`context[1].text`) into a JSON pointer (`/context/1/text`).

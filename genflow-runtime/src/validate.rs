@@ -1,18 +1,20 @@
 //! JSON Schema (draft 2020-12) validation of action inputs and model replies.
 //!
 //! A [`Validator`] checks the schema once when it is built (patterns compiled, references
-//! resolvable, no keyword it cannot honour) and then walks the schema and the value together,
-//! reporting every violation with the JSON pointer of the offending value. It covers the
-//! vocabulary schemars emits and the rest of the 2020-12 applicator and validation
-//! vocabularies; formats are annotations (serde's decoding checks typed formats), and unknown
-//! keywords (such as `x-` extensions) are ignored, as the specification says.
+//! resolvable, keyword values well-formed, no keyword it cannot honour) and then walks the
+//! schema and the value together, reporting every violation with the JSON pointer of the
+//! offending value. It covers the vocabulary schemars emits and the rest of the 2020-12
+//! applicator and validation vocabularies; formats are annotations (serde's decoding checks
+//! typed formats), and unknown keywords (such as `x-` extensions) are ignored, as the
+//! specification says. References are JSON pointers into the same schema; `$id`/`$anchor`
+//! references, remote ones, `$dynamicRef` and `unevaluatedItems` are refused. The official
+//! JSON-Schema-Test-Suite runs against it in `tests/json_schema_suite.rs`.
 
 use std::collections::{HashMap, HashSet};
 
 use serde_json::{Map, Value};
 
 use crate::error::Violation;
-use crate::schema::pointer_segment;
 
 /// Keywords genflow cannot honour: a schema using them is refused rather than half-checked.
 const UNSUPPORTED: &[&str] = &["$dynamicRef", "$recursiveRef", "unevaluatedItems"];
@@ -46,11 +48,25 @@ pub struct Validator {
 impl Validator {
     /// Checks `schema` and compiles its patterns.
     pub fn new(schema: &Value) -> Result<Validator, SchemaError> {
-        let mut patterns = HashMap::new();
-        check(schema, schema, "", &mut patterns)?;
+        let mut check = Check {
+            root: schema,
+            patterns: HashMap::new(),
+            followed: HashSet::new(),
+            first_ref: None,
+            embedded: None,
+        };
+        check.schema(schema, "")?;
+        if let (Some(reference), Some(id)) = (&check.first_ref, &check.embedded) {
+            return Err(fail(
+                reference,
+                &format!(
+                    "'$ref' in a schema with an embedded resource ('$id' at '{id}') is not supported"
+                ),
+            ));
+        }
         Ok(Validator {
             root: schema.clone(),
-            patterns,
+            patterns: check.patterns,
             tracks_evaluated: mentions(schema, "unevaluatedProperties"),
         })
     }
@@ -78,95 +94,219 @@ fn mentions(schema: &Value, keyword: &str) -> bool {
     }
 }
 
-/// Walks a schema before use: patterns compile, references resolve, no unsupported keyword.
-fn check(
-    root: &Value,
-    schema: &Value,
-    path: &str,
-    patterns: &mut HashMap<String, regex_lite::Regex>,
-) -> Result<(), SchemaError> {
-    let Value::Object(map) = schema else {
-        return match schema {
-            Value::Bool(_) => Ok(()),
-            _ => Err(fail(path, "a schema must be an object or a boolean")),
-        };
-    };
-    for keyword in UNSUPPORTED {
-        if map.contains_key(*keyword) {
-            return Err(fail(
-                path,
-                &format!("the keyword '{keyword}' is not supported"),
-            ));
+/// `segment` escaped for a JSON pointer (RFC 6901: `~` as `~0`, `/` as `~1`).
+pub(crate) fn pointer_segment(segment: &str) -> String {
+    let mut out = String::with_capacity(segment.len());
+    push_segment(&mut out, segment);
+    out
+}
+
+/// Appends `segment` to a JSON pointer, escaped (without allocating when it needs no escape).
+fn push_segment(pointer: &mut String, segment: &str) {
+    if !segment.contains(['~', '/']) {
+        pointer.push_str(segment);
+        return;
+    }
+    for c in segment.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
         }
     }
-    if let Some(reference) = map.get("$ref") {
-        let target = reference.as_str().and_then(|r| resolve(root, r));
-        if target.is_none() {
+}
+
+/// One step of a JSON pointer into a value: an object's key or an array's index.
+enum Segment<'a> {
+    Key(&'a str),
+    Index(usize),
+}
+
+/// The walk over a schema before use: patterns compile, references resolve, every keyword
+/// genflow honours has a value of the shape the specification gives it, and no unsupported
+/// keyword appears. A schema that fails is refused, never half-checked.
+struct Check<'a> {
+    root: &'a Value,
+    patterns: HashMap<String, regex_lite::Regex>,
+    /// The references already followed (a target only reachable through a `$ref`, such as one
+    /// under an unknown keyword, is checked too).
+    followed: HashSet<&'a str>,
+    /// Where the first `$ref` is.
+    first_ref: Option<String>,
+    /// Where the first subschema with its own `$id` (an embedded resource) is: references
+    /// resolve against the root only, so a schema with both is refused.
+    embedded: Option<String>,
+}
+
+impl<'a> Check<'a> {
+    fn schema(&mut self, schema: &'a Value, path: &str) -> Result<(), SchemaError> {
+        let Value::Object(map) = schema else {
+            return match schema {
+                Value::Bool(_) => Ok(()),
+                _ => Err(fail(path, "a schema must be an object or a boolean")),
+            };
+        };
+        for keyword in UNSUPPORTED {
+            if map.contains_key(*keyword) {
+                return Err(fail(
+                    path,
+                    &format!("the keyword '{keyword}' is not supported"),
+                ));
+            }
+        }
+        if map.contains_key("$id") && !std::ptr::eq(schema, self.root) {
+            self.embedded.get_or_insert_with(|| path.to_owned());
+        }
+        for (keyword, value) in map {
+            if let Err(shape) = shape(keyword, value) {
+                let at = format!("{path}/{}", pointer_segment(keyword));
+                return Err(fail(&at, &format!("'{keyword}' must be {shape}")));
+            }
+        }
+        if let Some(reference) = map.get("$ref").and_then(Value::as_str) {
+            self.reference(reference, path)?;
+        }
+        if let Some(pattern) = map.get("pattern").and_then(Value::as_str) {
+            self.compile(pattern, &format!("{path}/pattern"))?;
+        }
+        if let Some(Value::Object(by_pattern)) = map.get("patternProperties") {
+            for pattern in by_pattern.keys() {
+                self.compile(pattern, &format!("{path}/patternProperties"))?;
+            }
+        }
+        for (keyword, sub) in map {
+            let at = format!("{path}/{}", pointer_segment(keyword));
+            match (keyword.as_str(), sub) {
+                (
+                    "properties" | "patternProperties" | "$defs" | "definitions"
+                    | "dependentSchemas",
+                    Value::Object(children),
+                ) => {
+                    for (name, child) in children {
+                        self.schema(child, &format!("{at}/{}", pointer_segment(name)))?;
+                    }
+                }
+                ("allOf" | "anyOf" | "oneOf" | "prefixItems", Value::Array(children)) => {
+                    for (i, child) in children.iter().enumerate() {
+                        self.schema(child, &format!("{at}/{i}"))?;
+                    }
+                }
+                (
+                    "items"
+                    | "additionalProperties"
+                    | "unevaluatedProperties"
+                    | "propertyNames"
+                    | "contains"
+                    | "not"
+                    | "if"
+                    | "then"
+                    | "else",
+                    child,
+                ) => self.schema(child, &at)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+
+    /// Resolves a `$ref` and checks its target, once per reference.
+    fn reference(&mut self, reference: &'a str, path: &str) -> Result<(), SchemaError> {
+        self.first_ref.get_or_insert_with(|| path.to_owned());
+        let Some(target) = resolve(self.root, reference) else {
             return Err(fail(
                 path,
                 &format!(
-                    "'$ref' {reference} does not point into this schema (only '#...' references are supported)"
+                    "'$ref' \"{reference}\" does not point into this schema (only '#...' references are supported)"
                 ),
             ));
+        };
+        if self.followed.insert(reference) {
+            self.schema(target, &format!("{path}/$ref"))?;
         }
+        Ok(())
     }
-    let mut compile = |pattern: &str, at: String| -> Result<(), SchemaError> {
-        if !patterns.contains_key(pattern) {
+
+    fn compile(&mut self, pattern: &str, at: &str) -> Result<(), SchemaError> {
+        if !self.patterns.contains_key(pattern) {
             let regex = regex_lite::Regex::new(pattern).map_err(|e| {
                 fail(
-                    &at,
+                    at,
                     &format!("the pattern {pattern:?} does not compile: {e}"),
                 )
             })?;
-            patterns.insert(pattern.to_owned(), regex);
+            self.patterns.insert(pattern.to_owned(), regex);
         }
         Ok(())
+    }
+}
+
+/// Whether a keyword's value has the shape the specification gives it; if not, the shape.
+/// Unknown keywords have no shape.
+fn shape(keyword: &str, value: &Value) -> Result<(), &'static str> {
+    let (holds, shape) = match keyword {
+        "$ref" | "pattern" => (value.is_string(), "a string"),
+        "type" => (
+            match value {
+                Value::String(name) => TYPES.contains(&name.as_str()),
+                Value::Array(names) => {
+                    !names.is_empty()
+                        && names
+                            .iter()
+                            .all(|n| n.as_str().is_some_and(|n| TYPES.contains(&n)))
+                }
+                _ => false,
+            },
+            "a type name or a non-empty list of them",
+        ),
+        "enum" => (value.is_array(), "an array"),
+        "required" => (strings(value), "an array of strings"),
+        "allOf" | "anyOf" | "oneOf" | "prefixItems" => (
+            value.as_array().is_some_and(|a| !a.is_empty()),
+            "a non-empty array of schemas",
+        ),
+        "properties" | "patternProperties" | "$defs" | "dependentSchemas" => {
+            (value.is_object(), "an object of schemas")
+        }
+        "dependentRequired" => (
+            value.as_object().is_some_and(|m| m.values().all(strings)),
+            "an object of arrays of strings",
+        ),
+        "minLength" | "maxLength" | "minItems" | "maxItems" | "minProperties" | "maxProperties"
+        | "minContains" | "maxContains" => (as_count(value).is_some(), "a non-negative integer"),
+        "minimum" | "maximum" | "exclusiveMinimum" | "exclusiveMaximum" => {
+            (value.is_number(), "a number")
+        }
+        "multipleOf" => (
+            value.as_f64().is_some_and(|m| m > 0.0),
+            "a number greater than 0",
+        ),
+        "uniqueItems" => (value.is_boolean(), "a boolean"),
+        _ => (true, ""),
     };
-    if let Some(pattern) = map.get("pattern").and_then(Value::as_str) {
-        compile(pattern, format!("{path}/pattern"))?;
-    }
-    if let Some(Value::Object(by_pattern)) = map.get("patternProperties") {
-        for pattern in by_pattern.keys() {
-            compile(pattern, format!("{path}/patternProperties"))?;
-        }
-    }
-    for (keyword, sub) in map {
-        let at = format!("{path}/{}", pointer_segment(keyword));
-        match (keyword.as_str(), sub) {
-            (
-                "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas",
-                Value::Object(children),
-            ) => {
-                for (name, child) in children {
-                    check(
-                        root,
-                        child,
-                        &format!("{at}/{}", pointer_segment(name)),
-                        patterns,
-                    )?;
-                }
-            }
-            ("allOf" | "anyOf" | "oneOf" | "prefixItems", Value::Array(children)) => {
-                for (i, child) in children.iter().enumerate() {
-                    check(root, child, &format!("{at}/{i}"), patterns)?;
-                }
-            }
-            (
-                "items"
-                | "additionalProperties"
-                | "unevaluatedProperties"
-                | "propertyNames"
-                | "contains"
-                | "not"
-                | "if"
-                | "then"
-                | "else",
-                child,
-            ) => check(root, child, &at, patterns)?,
-            _ => {}
-        }
-    }
-    Ok(())
+    if holds { Ok(()) } else { Err(shape) }
+}
+
+/// The type names of the `type` keyword.
+const TYPES: &[&str] = &[
+    "null", "boolean", "object", "array", "number", "string", "integer",
+];
+
+/// Whether `value` is an array of strings.
+fn strings(value: &Value) -> bool {
+    value
+        .as_array()
+        .is_some_and(|a| a.iter().all(Value::is_string))
+}
+
+/// A count bound (`minItems`, `maxLength`, ...): a non-negative integer, which JSON may write
+/// as `2.0`.
+fn as_count(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| *f >= 0.0 && f.fract() == 0.0 && *f <= u64::MAX as f64)
+            .map(|f| f as u64)
+    })
 }
 
 fn fail(path: &str, reason: &str) -> SchemaError {
@@ -285,13 +425,14 @@ impl Run<'_> {
 
     fn generic(&mut self, map: &Keywords<'_>, value: &Value, path: &str) {
         if let Some(types) = map.get("type") {
-            let allowed: Vec<&str> = match types {
-                Value::String(t) => vec![t.as_str()],
-                Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
-                _ => Vec::new(),
+            // A type name or a non-empty list of them (checked when the schema was built).
+            let names = match types {
+                Value::Array(names) => names.as_slice(),
+                name => std::slice::from_ref(name),
             };
-            if !allowed.is_empty() && !allowed.iter().any(|t| is_type(value, t)) {
-                let names: Vec<String> = allowed.iter().map(|t| format!("\"{t}\"")).collect();
+            let mut allowed = names.iter().filter_map(Value::as_str);
+            if !allowed.any(|t| is_type(value, t)) {
+                let names: Vec<String> = names.iter().map(Value::to_string).collect();
                 self.report(
                     path,
                     format!("{} is not of type {}", shown(value), names.join(", ")),
@@ -420,9 +561,8 @@ impl Run<'_> {
         }
         self.count(
             map,
-            "minProperties",
-            "maxProperties",
-            object.len(),
+            ["minProperties", "maxProperties"],
+            || object.len(),
             "properties",
             path,
         );
@@ -433,7 +573,7 @@ impl Run<'_> {
             let mut matched = false;
             if let Some(schema) = properties.and_then(|p| p.get(name)) {
                 matched = true;
-                self.descend(schema, child, path, name);
+                self.descend(schema, child, path, Segment::Key(name));
             }
             for (pattern, schema) in by_pattern.into_iter().flatten() {
                 if self
@@ -443,7 +583,7 @@ impl Run<'_> {
                     .is_some_and(|r| r.is_match(name))
                 {
                     matched = true;
-                    self.descend(schema, child, path, name);
+                    self.descend(schema, child, path, Segment::Key(name));
                 }
             }
             if !matched && let Some(additional) = map.get("additionalProperties") {
@@ -451,7 +591,7 @@ impl Run<'_> {
                 if additional == &Value::Bool(false) {
                     unexpected.push(name.as_str());
                 } else {
-                    self.descend(additional, child, path, name);
+                    self.descend(additional, child, path, Segment::Key(name));
                 }
             }
             if matched && self.validator.tracks_evaluated {
@@ -497,7 +637,7 @@ impl Run<'_> {
                         format!("Unevaluated property '{name}' is not allowed"),
                     );
                 } else if let Some(child) = object.get(name) {
-                    self.descend(unevaluated, child, path, name);
+                    self.descend(unevaluated, child, path, Segment::Key(name));
                 }
                 evaluated.insert(name.clone());
             }
@@ -505,15 +645,15 @@ impl Run<'_> {
     }
 
     fn array(&mut self, map: &Keywords<'_>, items: &[Value], path: &mut String) {
-        self.count(map, "minItems", "maxItems", items.len(), "items", path);
+        self.count(map, ["minItems", "maxItems"], || items.len(), "items", path);
         let prefix = map.get("prefixItems").and_then(Value::as_array);
         let covered = prefix.map_or(0, Vec::len);
         for (i, (schema, item)) in prefix.into_iter().flatten().zip(items).enumerate() {
-            self.descend(schema, item, path, &i.to_string());
+            self.descend(schema, item, path, Segment::Index(i));
         }
         if let Some(schema) = map.get("items") {
             for (i, item) in items.iter().enumerate().skip(covered) {
-                self.descend(schema, item, path, &i.to_string());
+                self.descend(schema, item, path, Segment::Index(i));
             }
         }
         if let Some(contains) = map.get("contains") {
@@ -521,8 +661,8 @@ impl Run<'_> {
                 .iter()
                 .filter(|item| self.passes(contains, item, path).is_some())
                 .count();
-            let min = map.get("minContains").and_then(Value::as_u64).unwrap_or(1);
-            let max = map.get("maxContains").and_then(Value::as_u64);
+            let min = map.get("minContains").and_then(as_count).unwrap_or(1);
+            let max = map.get("maxContains").and_then(as_count);
             if (found as u64) < min || max.is_some_and(|m| found as u64 > m) {
                 self.report(
                     path,
@@ -553,9 +693,8 @@ impl Run<'_> {
     fn string(&mut self, map: &Keywords<'_>, text: &str, path: &str) {
         self.count(
             map,
-            "minLength",
-            "maxLength",
-            text.chars().count(),
+            ["minLength", "maxLength"],
+            || text.chars().count(),
             "characters",
             path,
         );
@@ -596,28 +735,33 @@ impl Run<'_> {
                 self.report(path, format!("{value} is {words} {b}"));
             }
         }
-        if let Some(m) = bound("multipleOf")
-            && m > 0.0
+        if let Some(m) = map.get("multipleOf")
+            && !is_multiple(value, m)
         {
-            let quotient = n / m;
-            if (quotient - quotient.round()).abs() > 1e-9 * quotient.abs().max(1.0) {
-                self.report(path, format!("{value} is not a multiple of {m}"));
-            }
+            self.report(path, format!("{value} is not a multiple of {m}"));
         }
     }
 
-    /// `min`/`max` bounds on a length or count.
+    /// `[min, max]` bounds on a length or count; `len` is computed only when one is present.
+    /// Inlined, so the keywords' bits are constants.
+    #[inline(always)]
     fn count(
         &mut self,
         map: &Keywords<'_>,
-        min: &str,
-        max: &str,
-        len: usize,
+        [min, max]: [&str; 2],
+        len: impl FnOnce() -> usize,
         unit: &str,
         path: &str,
     ) {
-        let len = len as u64;
-        if let Some(m) = map.get(min).and_then(Value::as_u64)
+        let (min, max) = (
+            map.get(min).and_then(as_count),
+            map.get(max).and_then(as_count),
+        );
+        if min.is_none() && max.is_none() {
+            return;
+        }
+        let len = len() as u64;
+        if let Some(m) = min
             && len < m
         {
             self.report(
@@ -625,7 +769,7 @@ impl Run<'_> {
                 format!("has {len} {unit}, fewer than the minimum of {m}"),
             );
         }
-        if let Some(m) = map.get(max).and_then(Value::as_u64)
+        if let Some(m) = max
             && len > m
         {
             self.report(
@@ -636,10 +780,16 @@ impl Run<'_> {
     }
 
     /// Validates a child value at `path/segment`.
-    fn descend(&mut self, schema: &Value, child: &Value, path: &mut String, segment: &str) {
+    fn descend(&mut self, schema: &Value, child: &Value, path: &mut String, segment: Segment<'_>) {
         let len = path.len();
         path.push('/');
-        path.push_str(&pointer_segment(segment));
+        match segment {
+            Segment::Key(key) => push_segment(path, key),
+            Segment::Index(i) => {
+                use std::fmt::Write;
+                let _ = write!(path, "{i}");
+            }
+        }
         let saved = std::mem::take(&mut self.refs);
         self.node(schema, child, path);
         self.refs = saved;
@@ -717,6 +867,21 @@ fn bit(keyword: &str) -> u64 {
         "format" => 1 << 37,
         _ => 0,
     }
+}
+
+/// Whether `value` is a multiple of `divisor` (a number greater than 0): exactly for integers,
+/// within rounding otherwise. A quotient too large for a float is not a multiple.
+fn is_multiple(value: &Value, divisor: &Value) -> bool {
+    if let (Some(n), Some(d)) = (value.as_i64(), divisor.as_i64())
+        && d > 0
+    {
+        return n % d == 0;
+    }
+    let (Some(n), Some(d)) = (value.as_f64(), divisor.as_f64()) else {
+        return true;
+    };
+    let quotient = n / d;
+    quotient.is_finite() && (quotient - quotient.round()).abs() <= 1e-9 * quotient.abs().max(1.0)
 }
 
 fn is_type(value: &Value, name: &str) -> bool {
@@ -866,6 +1031,64 @@ mod tests {
         assert_eq!(pattern.expect_err("bad regex").path, "/pattern");
         assert!(Validator::new(&json!({"unevaluatedItems": false})).is_err());
         assert!(Validator::new(&json!({"x-extension": {"anything": 1}})).is_ok());
+    }
+
+    #[test]
+    fn keyword_values_of_the_wrong_shape_are_refused() {
+        for (schema, at) in [
+            (json!({"type": "int"}), "/type"),
+            (json!({"items": {"minLength": -1}}), "/items/minLength"),
+            (json!({"maxItems": "2"}), "/maxItems"),
+            (json!({"required": "name"}), "/required"),
+            (json!({"multipleOf": 0}), "/multipleOf"),
+            (json!({"anyOf": []}), "/anyOf"),
+            (json!({"properties": {"a": 1}}), "/properties/a"),
+        ] {
+            let err = Validator::new(&schema).expect_err("malformed");
+            assert_eq!(err.path, at, "{schema}: {err}");
+        }
+        // `2.0` is an integer in JSON Schema, and bounds the length as `2` does.
+        assert_eq!(paths(json!({"maxLength": 2.0}), json!("abc")).len(), 1);
+    }
+
+    #[test]
+    fn reference_targets_are_checked_wherever_they_are() {
+        let hidden = json!({"x-hidden": {"pattern": "("}, "$ref": "#/x-hidden"});
+        assert_eq!(
+            Validator::new(&hidden).expect_err("bad pattern").path,
+            "/$ref/pattern"
+        );
+        // Inside `inner.json`, `#/$defs/x` means its own `x` (an integer), not the root's.
+        let embedded = json!({
+            "$defs": {
+                "x": {"type": "string"},
+                "inner": {"$id": "inner.json", "$defs": {"x": {"type": "integer"}}, "$ref": "#/$defs/x"}
+            },
+            "$ref": "#/$defs/inner"
+        });
+        let err = Validator::new(&embedded).expect_err("embedded resource");
+        assert!(err.reason.contains("embedded resource"), "{err}");
+    }
+
+    #[test]
+    fn multiples_are_exact_for_integers_and_overflow_is_no_multiple() {
+        // 2^53 + 1 is odd, but rounds to the even 2^53 as a float.
+        assert_eq!(
+            paths(json!({"multipleOf": 2}), json!(9_007_199_254_740_993_i64)).len(),
+            1
+        );
+        assert!(paths(json!({"multipleOf": 0.1}), json!(0.3)).is_empty());
+        assert_eq!(
+            paths(json!({"multipleOf": 0.123_456_789}), json!(1e308)).len(),
+            1
+        );
+    }
+
+    #[test]
+    fn pointer_segments_are_escaped() {
+        let schema = json!({"properties": {"a/b~c": {"items": {"type": "string"}}}});
+        let found = paths(schema, json!({"a/b~c": ["x", 1]}));
+        assert_eq!(found[0].0, "/a~1b~0c/1", "{found:?}");
     }
 
     #[test]

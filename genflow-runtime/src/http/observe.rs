@@ -11,13 +11,10 @@ use super::errors::HttpError;
 use crate::FlowError;
 use crate::telemetry::{TraceStore, metrics};
 
-/// The Prometheus text exposition format.
-const PROMETHEUS_TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
-
 /// `GET /metrics`: every metric, or 404 when metrics are off.
 pub(crate) async fn metrics() -> Response {
     match metrics::render() {
-        Some(text) => ([(header::CONTENT_TYPE, PROMETHEUS_TEXT)], text).into_response(),
+        Some(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
         None => HttpError::from(FlowError::not_found(
             "metrics are off: enable them with Telemetry::metrics(true) or [telemetry] metrics = true",
         ))

@@ -2,189 +2,254 @@
 //! HTTP requests in flight and by code, and load shedding.
 //!
 //! Names follow Genkit's (`genkit/action/requests` becomes `genkit_action_requests_total`).
-//! Recording is a no-op until [`Telemetry`](super::Telemetry) turns metrics on. Every series is
-//! a set of atomics: recording costs a map lookup and an add, and nothing accumulates between
-//! scrapes.
+//! A `Metrics` value owns a `prometheus-client` registry and its families: recording costs a
+//! map lookup and an add on atomics (a short lock for a histogram), and nothing accumulates
+//! between scrapes. Until telemetry is a value the call sites hold, the free functions record
+//! into one process-wide instance that [`Telemetry`](super::Telemetry) turns on.
 
-mod family;
+mod global;
+#[cfg(feature = "server")]
+mod http;
+mod labels;
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
-use family::{Counter, Family, Histogram, intern};
+use prometheus_client::encoding::prometheus_text;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+pub(crate) use global::install;
+#[cfg(feature = "server")]
+pub(crate) use global::load_shed;
+pub(crate) use global::record_action;
+pub use global::{record_generate, render};
+#[cfg(feature = "server")]
+pub(crate) use http::HttpRequest;
+use labels::{ActionLabels, GenerateLabels, Interner, ModelLabel};
 
 use crate::{ActionKind, Status};
 
-/// Whether metrics are recorded and served.
-static ENABLED: AtomicBool = AtomicBool::new(false);
+/// The media type of [`Metrics::render`]'s output: the Prometheus text format 0.0.4.
+#[cfg(feature = "server")]
+pub(crate) const CONTENT_TYPE: &str = prometheus_text::CONTENT_TYPE;
 
-static ACTION_REQUESTS: Family<Counter, 3> = Family::new(
-    "genkit_action_requests_total",
-    "Action runs by kind, name and status.",
-    ["kind", "name", "status"],
-);
-static ACTION_LATENCY: Family<Histogram, 3> = Family::new(
-    "genkit_action_latency_seconds",
-    "Action run latency in seconds.",
-    ["kind", "name", "status"],
-);
-static GENERATE_REQUESTS: Family<Counter, 2> = Family::new(
-    "genkit_ai_generate_requests_total",
-    "Model calls by model and status.",
-    ["model", "status"],
-);
-static GENERATE_LATENCY: Family<Histogram, 1> = Family::new(
-    "genkit_ai_generate_latency_seconds",
-    "Model call latency in seconds.",
-    ["model"],
-);
-static INPUT_TOKENS: Family<Counter, 1> = Family::new(
-    "genkit_ai_generate_input_tokens_total",
-    "Input tokens models reported.",
-    ["model"],
-);
-static OUTPUT_TOKENS: Family<Counter, 1> = Family::new(
-    "genkit_ai_generate_output_tokens_total",
-    "Output tokens models reported.",
-    ["model"],
-);
-#[cfg(feature = "server")]
-static HTTP_IN_FLIGHT: Family<family::Gauge, 0> = Family::new(
-    "genflow_http_in_flight_requests",
-    "Flow requests being answered.",
-    [],
-);
-#[cfg(feature = "server")]
-static HTTP_REQUESTS: Family<Counter, 2> = Family::new(
-    "genflow_http_requests_total",
-    "Flow requests answered, by flow and HTTP status code.",
-    ["flow", "code"],
-);
-#[cfg(feature = "server")]
-static HTTP_DURATION: Family<Histogram, 2> = Family::new(
-    "genflow_http_request_duration_seconds",
-    "Flow request duration in seconds, by flow and HTTP status code.",
-    ["flow", "code"],
-);
-#[cfg(feature = "server")]
-static LOAD_SHED: Family<Counter, 0> = Family::new(
-    "genflow_http_load_shed_total",
-    "Requests shed at the concurrency limit.",
-    [],
-);
+/// Latency bucket bounds in seconds, from 1 ms to 2 min.
+const LATENCY_BUCKETS: [f64; 16] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0,
+];
 
-/// Turns recording on, process-wide.
-pub(crate) fn install() {
-    ENABLED.store(true, Ordering::Relaxed);
+/// A family of latency histograms over [`LATENCY_BUCKETS`].
+type Histograms<L> = Family<L, Histogram, fn() -> Histogram>;
+
+/// An empty family of latency histograms.
+fn latency_histograms<L: Clone + std::hash::Hash + Eq>() -> Histograms<L> {
+    Family::new_with_constructor(|| Histogram::new(LATENCY_BUCKETS))
 }
 
-fn enabled() -> bool {
-    ENABLED.load(Ordering::Relaxed)
-}
+/// One set of metrics with its own registry; clones share it. Two values never see each
+/// other's records.
+#[derive(Clone)]
+pub(crate) struct Metrics(Arc<Families>);
 
-/// The metrics in Prometheus text format, if metrics are on.
-pub fn render() -> Option<String> {
-    if !enabled() {
-        return None;
-    }
-    let mut out = String::new();
-    ACTION_REQUESTS.render(&mut out);
-    ACTION_LATENCY.render(&mut out);
-    GENERATE_REQUESTS.render(&mut out);
-    GENERATE_LATENCY.render(&mut out);
-    INPUT_TOKENS.render(&mut out);
-    OUTPUT_TOKENS.render(&mut out);
+/// The registry and the families registered in it.
+struct Families {
+    registry: Registry,
+    action_requests: Family<ActionLabels, Counter>,
+    action_latency: Histograms<ActionLabels>,
+    generate_requests: Family<GenerateLabels, Counter>,
+    generate_latency: Histograms<ModelLabel>,
+    input_tokens: Family<ModelLabel, Counter>,
+    output_tokens: Family<ModelLabel, Counter>,
+    /// The model names seen, as shared label values.
+    models: Interner,
     #[cfg(feature = "server")]
-    {
-        HTTP_IN_FLIGHT.render(&mut out);
-        HTTP_REQUESTS.render(&mut out);
-        HTTP_DURATION.render(&mut out);
-        LOAD_SHED.render(&mut out);
+    http: http::HttpFamilies,
+}
+
+impl Metrics {
+    /// Metrics with nothing recorded yet.
+    pub(crate) fn new() -> Self {
+        // Counters are registered without `_total`: the encoder appends it. Help texts are
+        // registered without their final period: the registry appends it.
+        let mut registry = Registry::default();
+        let action_requests: Family<ActionLabels, Counter> = Family::default();
+        let action_latency: Histograms<ActionLabels> = latency_histograms();
+        let generate_requests: Family<GenerateLabels, Counter> = Family::default();
+        let generate_latency: Histograms<ModelLabel> = latency_histograms();
+        let input_tokens: Family<ModelLabel, Counter> = Family::default();
+        let output_tokens: Family<ModelLabel, Counter> = Family::default();
+        registry.register(
+            "genkit_action_requests",
+            "Action runs by kind, name and status",
+            action_requests.clone(),
+        );
+        registry.register(
+            "genkit_action_latency_seconds",
+            "Action run latency in seconds",
+            action_latency.clone(),
+        );
+        registry.register(
+            "genkit_ai_generate_requests",
+            "Model calls by model and status",
+            generate_requests.clone(),
+        );
+        registry.register(
+            "genkit_ai_generate_latency_seconds",
+            "Model call latency in seconds",
+            generate_latency.clone(),
+        );
+        registry.register(
+            "genkit_ai_generate_input_tokens",
+            "Input tokens models reported",
+            input_tokens.clone(),
+        );
+        registry.register(
+            "genkit_ai_generate_output_tokens",
+            "Output tokens models reported",
+            output_tokens.clone(),
+        );
+        #[cfg(feature = "server")]
+        let http = http::HttpFamilies::register(&mut registry);
+        Metrics(Arc::new(Families {
+            registry,
+            action_requests,
+            action_latency,
+            generate_requests,
+            generate_latency,
+            input_tokens,
+            output_tokens,
+            models: Interner::new(),
+            #[cfg(feature = "server")]
+            http,
+        }))
     }
-    Some(out)
-}
 
-/// Records one finished action run.
-pub(crate) fn record_action(
-    kind: ActionKind,
-    name: &'static str,
-    status: Status,
-    latency: Duration,
-) {
-    if !enabled() {
-        return;
+    /// Every metric in the Prometheus text format 0.0.4; a family without series is left out.
+    pub(crate) fn render(&self) -> String {
+        let mut out = String::new();
+        // Writing into a `String` cannot fail.
+        let _ = prometheus_text::encode(&mut out, &self.0.registry);
+        out
     }
-    let labels = [kind.as_str(), name, status.name()];
-    ACTION_REQUESTS.with(labels).add(1);
-    ACTION_LATENCY.with(labels).record(latency);
-}
 
-/// Records one model call: latency, outcome and token counts.
-pub fn record_generate(
-    model: &str,
-    status: Status,
-    latency: Duration,
-    input_tokens: u64,
-    output_tokens: u64,
-) {
-    if !enabled() {
-        return;
+    /// Records one finished action run.
+    pub(crate) fn record_action(
+        &self,
+        kind: ActionKind,
+        name: &'static str,
+        status: Status,
+        latency: Duration,
+    ) {
+        let labels = ActionLabels {
+            kind: kind.as_str(),
+            name,
+            status: status.name(),
+        };
+        self.0.action_requests.get_or_create(&labels).inc();
+        self.0
+            .action_latency
+            .get_or_create(&labels)
+            .observe(latency.as_secs_f64());
     }
-    let model = intern(model);
-    GENERATE_REQUESTS.with([model, status.name()]).add(1);
-    GENERATE_LATENCY.with([model]).record(latency);
-    INPUT_TOKENS.with([model]).add(input_tokens);
-    OUTPUT_TOKENS.with([model]).add(output_tokens);
+
+    /// Records one model call: latency, outcome and token counts.
+    pub(crate) fn record_generate(
+        &self,
+        model: &str,
+        status: Status,
+        latency: Duration,
+        input_tokens: u64,
+        output_tokens: u64,
+    ) {
+        let model = ModelLabel {
+            model: self.0.models.get(model),
+        };
+        let requests = GenerateLabels {
+            model: model.model.clone(),
+            status: status.name(),
+        };
+        let families = &self.0;
+        families.generate_requests.get_or_create(&requests).inc();
+        families
+            .generate_latency
+            .get_or_create(&model)
+            .observe(latency.as_secs_f64());
+        families
+            .input_tokens
+            .get_or_create(&model)
+            .inc_by(input_tokens);
+        families
+            .output_tokens
+            .get_or_create(&model)
+            .inc_by(output_tokens);
+    }
 }
 
-#[cfg(feature = "server")]
-/// One HTTP flow request being answered: counted in flight until it is finished (or dropped,
-/// when the client goes away), then counted by status code with its latency.
-pub(crate) struct HttpRequest {
-    flow: &'static str,
-    started: std::time::Instant,
-    counted: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-#[cfg(feature = "server")]
-impl HttpRequest {
-    /// Counts a request to `flow` as in flight.
-    pub(crate) fn start(flow: &'static str) -> Self {
-        let counted = enabled();
-        if counted {
-            HTTP_IN_FLIGHT.with([]).add(1);
+    #[test]
+    fn families_render_the_text_format() {
+        let metrics = Metrics::new();
+        let latency = Duration::from_millis(3);
+        metrics.record_action(ActionKind::Flow, "a\"b", Status::Ok, latency);
+        metrics.record_action(
+            ActionKind::Flow,
+            "a\"b",
+            Status::Ok,
+            Duration::from_secs(500),
+        );
+        metrics.record_generate("m", Status::Ok, latency, 5, 7);
+        let text = metrics.render();
+        for line in [
+            "# HELP genkit_action_requests_total Action runs by kind, name and status.",
+            "# TYPE genkit_action_requests_total counter",
+            r#"genkit_action_requests_total{kind="flow",name="a\"b",status="OK"} 2"#,
+            "# HELP genkit_action_latency_seconds Action run latency in seconds.",
+            "# TYPE genkit_action_latency_seconds histogram",
+            r#"genkit_action_latency_seconds_bucket{kind="flow",name="a\"b",status="OK",le="0.0025"} 0"#,
+            r#"genkit_action_latency_seconds_bucket{kind="flow",name="a\"b",status="OK",le="0.005"} 1"#,
+            r#"genkit_action_latency_seconds_bucket{kind="flow",name="a\"b",status="OK",le="120"} 1"#,
+            r#"genkit_action_latency_seconds_bucket{kind="flow",name="a\"b",status="OK",le="+Inf"} 2"#,
+            r#"genkit_action_latency_seconds_sum{kind="flow",name="a\"b",status="OK"} 500.003"#,
+            r#"genkit_action_latency_seconds_count{kind="flow",name="a\"b",status="OK"} 2"#,
+            "# HELP genkit_ai_generate_requests_total Model calls by model and status.",
+            r#"genkit_ai_generate_requests_total{model="m",status="OK"} 1"#,
+            "# HELP genkit_ai_generate_latency_seconds Model call latency in seconds.",
+            r#"genkit_ai_generate_latency_seconds_count{model="m"} 1"#,
+            "# HELP genkit_ai_generate_input_tokens_total Input tokens models reported.",
+            r#"genkit_ai_generate_input_tokens_total{model="m"} 5"#,
+            "# HELP genkit_ai_generate_output_tokens_total Output tokens models reported.",
+            r#"genkit_ai_generate_output_tokens_total{model="m"} 7"#,
+        ] {
+            assert!(text.lines().any(|l| l == line), "{line} missing in\n{text}");
         }
-        HttpRequest {
-            flow,
-            started: std::time::Instant::now(),
-            counted,
-        }
+        let buckets = text
+            .lines()
+            .filter(|l| l.starts_with("genkit_action_latency_seconds_bucket"))
+            .count();
+        assert_eq!(buckets, LATENCY_BUCKETS.len() + 1, "{text}");
     }
 
-    /// Records the response's status code.
-    pub(crate) fn finish(self, code: axum::http::StatusCode) {
-        if !self.counted {
-            return;
-        }
-        let labels = [self.flow, intern(code.as_str())];
-        HTTP_REQUESTS.with(labels).add(1);
-        HTTP_DURATION.with(labels).record(self.started.elapsed());
+    #[test]
+    fn a_family_without_series_renders_nothing() {
+        let text = Metrics::new().render();
+        assert!(!text.contains("genkit_"), "{text}");
     }
-}
 
-#[cfg(feature = "server")]
-impl Drop for HttpRequest {
-    fn drop(&mut self) {
-        if self.counted {
-            HTTP_IN_FLIGHT.with([]).add(-1);
-        }
-    }
-}
-
-#[cfg(feature = "server")]
-/// Counts one request shed because the server was at its concurrency limit.
-pub(crate) fn load_shed() {
-    if enabled() {
-        LOAD_SHED.with([]).add(1);
+    #[test]
+    fn two_values_record_independently() {
+        let (a, b) = (Metrics::new(), Metrics::new());
+        a.record_action(ActionKind::Flow, "only_a", Status::Ok, Duration::ZERO);
+        b.record_generate("only_b", Status::Ok, Duration::ZERO, 1, 1);
+        let (a, b) = (a.render(), b.render());
+        assert!(a.contains(r#"name="only_a""#), "{a}");
+        assert!(!a.contains("only_b"), "{a}");
+        assert!(b.contains(r#"model="only_b""#), "{b}");
+        assert!(!b.contains("only_a"), "{b}");
     }
 }

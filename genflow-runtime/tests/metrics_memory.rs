@@ -12,7 +12,7 @@ use axum::http::{Request, StatusCode, header};
 use genflow_runtime::http::FlowServer;
 use genflow_runtime::model::{GenerateExt, Models};
 use genflow_runtime::prelude::*;
-use genflow_runtime::telemetry::{self, Telemetry};
+use genflow_runtime::telemetry::Telemetry;
 use tower::ServiceExt;
 
 #[global_allocator]
@@ -55,13 +55,14 @@ const REQUESTS: usize = 10_000;
 #[tokio::test]
 async fn recording_keeps_no_memory_per_request() {
     // Metrics on; no trace store and no log output, which would keep or buffer data of their own.
-    let _guard = Telemetry::new()
+    let telemetry = Telemetry::new()
         .trace_store(0)
         .log_filter("off")
         .init()
         .expect("telemetry installs");
     let registry = Registry::builder()
         .state(Models::new())
+        .telemetry(telemetry.clone())
         .build()
         .expect("registry");
     let app = FlowServer::new(registry).into_router();
@@ -72,7 +73,7 @@ async fn recording_keeps_no_memory_per_request() {
     assert_eq!(answer(&app, REQUESTS).await, REQUESTS);
     let after = HEAP.allocated();
 
-    let text = telemetry::metrics::render().expect("metrics on");
+    let text = telemetry.render_metrics().expect("metrics on");
     let total = 1_000 + REQUESTS;
     for series in [
         format!(r#"genkit_action_requests_total{{kind="flow",name="repeat",status="OK"}} {total}"#),

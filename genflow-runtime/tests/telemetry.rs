@@ -2,7 +2,7 @@
 //! recorded; a caller's `traceparent` is joined.
 
 use genflow_runtime::prelude::*;
-use genflow_runtime::telemetry::{self, Telemetry, TraceParent};
+use genflow_runtime::telemetry::{Telemetry, TraceParent};
 use genflow_runtime::{RunOptions, telemetry::TraceData};
 use serde_json::{Value, json};
 
@@ -182,7 +182,7 @@ async fn traces_metrics_and_parents() {
     assert_eq!(list[0].trace_id, "4bf92f3577b34da6a3ce929d0e0e4736");
 
     // Metrics count runs by action and status.
-    let metrics = telemetry::metrics::render().expect("recorder installed");
+    let metrics = telemetry.render_metrics().expect("metrics on");
     assert!(
         metrics
             .contains(r#"genkit_action_requests_total{kind="flow",name="letters",status="OK"} 2"#),

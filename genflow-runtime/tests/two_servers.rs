@@ -1,5 +1,5 @@
 //! Telemetry is a value: two servers in one process, each with its own telemetry, record into
-//! their own and never into the other's.
+//! their own (traces, recorded inputs, metrics) and never into the other's.
 
 mod common;
 
@@ -61,6 +61,7 @@ async fn two_servers_keep_their_telemetry_apart() {
     let second = Telemetry::new()
         .trace_store(10)
         .record_io(false)
+        .metrics(false)
         .build()
         .expect("second telemetry");
     let detached = Registry::builder().build().expect("registry");
@@ -90,6 +91,25 @@ async fn two_servers_keep_their_telemetry_apart() {
     // Each records inputs by its own setting.
     assert_eq!(root_input(&first, &from_a), Some(json!("\"to a\"")));
     assert_eq!(root_input(&second, &from_b), None);
+
+    // Metrics: a's count a's run only; b records none and serves none.
+    let metrics = http
+        .get(a.url("/metrics"))
+        .send()
+        .await
+        .expect("send")
+        .text()
+        .await
+        .expect("text");
+    let runs = r#"genkit_action_requests_total{kind="flow",name="echo",status="OK"} 1"#;
+    assert!(metrics.lines().any(|l| l == runs), "{metrics}");
+    assert!(
+        metrics.contains(r#"genflow_http_requests_total{flow="echo",code="200"} 1"#),
+        "{metrics}"
+    );
+    assert_eq!(second.render_metrics(), None);
+    let off = http.get(b.url("/metrics")).send().await.expect("send");
+    assert_eq!(off.status(), 404, "b's metrics are off");
 
     for running in [a, b, c] {
         running.stop().await;

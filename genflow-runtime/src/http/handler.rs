@@ -17,7 +17,7 @@ use super::request::{input_of, wants_stream};
 use super::shutdown::Shutdown;
 use super::sse;
 use super::trace;
-use crate::telemetry::{SpanIds, metrics};
+use crate::telemetry::SpanIds;
 use crate::{ActionMeta, Registry, RunOptions};
 
 /// What every flow route of one server shares.
@@ -54,7 +54,7 @@ impl FlowRoute {
 
     /// Answers one request, always with the trace headers.
     pub(crate) async fn handle(self: Arc<Self>, request: Request) -> Response {
-        let request_metrics = metrics::HttpRequest::start(self.name);
+        let request_metrics = self.shared.registry.telemetry().http_request(self.name);
         let mut ids = None;
         let mut response = match self.respond(request, &mut ids).await {
             Ok(response) => response,

@@ -8,7 +8,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use super::errors::HttpError;
 use crate::FlowError;
-use crate::telemetry::metrics;
+use crate::telemetry::TelemetryHandle;
 
 /// How long a shed caller is told to wait (`Retry-After`).
 const RETRY_AFTER: Duration = Duration::from_secs(1);
@@ -20,6 +20,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(1);
 #[derive(Clone)]
 pub(crate) struct Gate {
     permits: Arc<Semaphore>,
+    telemetry: TelemetryHandle,
 }
 
 /// One admitted request's slot; dropping it frees the slot.
@@ -28,10 +29,11 @@ pub(crate) struct Slot {
 }
 
 impl Gate {
-    /// A gate admitting `max` requests at once.
-    pub(crate) fn new(max: usize) -> Self {
+    /// A gate admitting `max` requests at once, counting the shed ones in `telemetry`.
+    pub(crate) fn new(max: usize, telemetry: TelemetryHandle) -> Self {
         Gate {
             permits: Arc::new(Semaphore::new(max.clamp(1, Semaphore::MAX_PERMITS))),
+            telemetry,
         }
     }
 
@@ -40,7 +42,7 @@ impl Gate {
         match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => Ok(Slot { _permit: permit }),
             Err(_) => {
-                metrics::load_shed();
+                self.telemetry.load_shed();
                 Err(HttpError::from(FlowError::unavailable(
                     "the server is at its concurrency limit; retry later",
                 ))
@@ -56,7 +58,7 @@ mod tests {
 
     #[test]
     fn slots_are_held_until_dropped() {
-        let gate = Gate::new(2);
+        let gate = Gate::new(2, TelemetryHandle::detached());
         let first = gate.admit().ok();
         let second = gate.admit().ok();
         assert!(first.is_some() && second.is_some());

@@ -9,12 +9,12 @@ use serde::Deserialize;
 
 use super::errors::HttpError;
 use crate::FlowError;
-use crate::telemetry::{TraceStore, metrics};
+use crate::telemetry::{METRICS_CONTENT_TYPE, TelemetryHandle, TraceStore};
 
 /// `GET /metrics`: every metric, or 404 when metrics are off.
-pub(crate) async fn metrics() -> Response {
-    match metrics::render() {
-        Some(text) => ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], text).into_response(),
+pub(crate) async fn metrics(telemetry: TelemetryHandle) -> Response {
+    match telemetry.render_metrics() {
+        Some(text) => ([(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)], text).into_response(),
         None => HttpError::from(FlowError::not_found(
             "metrics are off: enable them with Telemetry::metrics(true) or [telemetry] metrics = true",
         ))

@@ -21,7 +21,9 @@ pub(crate) fn build(server: Settings) -> Router {
     let openapi = Bytes::from(super::openapi::document(&server).to_string());
     let shared = Arc::new(Shared {
         registry: server.registry.clone(),
-        gate: server.concurrency_limit.map(Gate::new),
+        gate: server
+            .concurrency_limit
+            .map(|max| Gate::new(max, server.registry.telemetry().clone())),
         dev_mode: server.dev_mode,
         body_limit: server.body_limit,
         default_timeout: server.default_timeout,
@@ -43,6 +45,7 @@ pub(crate) fn build(server: Settings) -> Router {
     }
 
     let shutdown = server.shutdown.clone();
+    let telemetry = server.registry.telemetry().clone();
     let mut builtins = vec![
         (
             "openapi.json",
@@ -50,7 +53,7 @@ pub(crate) fn build(server: Settings) -> Router {
         ),
         ("healthz", get(health::liveness)),
         ("readyz", get(move || health::readiness(shutdown.clone()))),
-        ("metrics", get(observe::metrics)),
+        ("metrics", get(move || observe::metrics(telemetry.clone()))),
     ];
     if server.trace_api.unwrap_or(server.dev_mode) {
         let store = server.registry.telemetry().trace_store().cloned();

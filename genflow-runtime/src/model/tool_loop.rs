@@ -21,7 +21,7 @@ use super::response::{FinishReason, GenerateResponse, Usage};
 use super::retry::RetryPolicy;
 use super::stream::{Accumulator, GenerateChunk, ModelDelta, ModelStream};
 use super::structured::{OutputSchema, parse_partial, repair_prompt};
-use crate::telemetry::{self, ActionSpan, metrics};
+use crate::telemetry::{self, ActionSpan};
 use crate::{DynAction, FlowContext, FlowError, Status};
 
 /// How many rounds of tool calls a generate may run by default.
@@ -272,7 +272,7 @@ impl ToolLoop {
         };
         model_span.record_usage(usage.input_tokens, usage.output_tokens);
         model_span.record_result(&result);
-        metrics::record_generate(
+        telemetry::record_generate(
             &info.name,
             status,
             started.elapsed(),

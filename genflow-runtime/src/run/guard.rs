@@ -15,7 +15,7 @@ use tokio_util::sync::WaitForCancellationFutureOwned;
 use tracing::Instrument;
 
 use super::Cancellation;
-use crate::telemetry::{ActionSpan, metrics};
+use crate::telemetry::{ActionSpan, Metrics};
 use crate::{Action, ActionKind, ActionMeta, FlowContext, FlowError, Status};
 
 /// What may end a run before it finishes.
@@ -69,6 +69,7 @@ where
         name: meta.name,
         timeout: limits.timeout,
         cancel_error,
+        metrics: span.scope.telemetry.metrics().cloned(),
         started: Instant::now(),
     }
 }
@@ -87,6 +88,7 @@ pin_project! {
         name: &'static str,
         timeout: Option<Duration>,
         cancel_error: fn() -> FlowError,
+        metrics: Option<Metrics>,
         started: Instant,
     }
 }
@@ -120,7 +122,9 @@ where
         let status = result
             .as_ref()
             .map_or_else(FlowError::status, |_| Status::Ok);
-        metrics::record_action(kind, name, status, this.started.elapsed());
+        if let Some(metrics) = this.metrics {
+            metrics.record_action(kind, name, status, this.started.elapsed());
+        }
         Poll::Ready(result)
     }
 }

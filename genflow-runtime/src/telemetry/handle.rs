@@ -4,6 +4,7 @@
 use std::sync::{Arc, LazyLock};
 
 use super::layer::SpanSink;
+use super::metrics::Metrics;
 use super::store::TraceStore;
 
 /// A running telemetry: its trace store, exporters, metrics and recording policy. Cheap to
@@ -23,7 +24,7 @@ struct Inner {
     /// Where spans go; `None` leaves them to the application's own subscriber.
     sink: Option<Arc<SpanSink>>,
     store: Option<TraceStore>,
-    metrics: bool,
+    metrics: Option<Metrics>,
     /// The size cap of recorded inputs and outputs; `None` records none.
     io_limit: Option<usize>,
 }
@@ -32,7 +33,7 @@ impl TelemetryHandle {
     pub(crate) fn new(
         sink: SpanSink,
         store: Option<TraceStore>,
-        metrics: bool,
+        metrics: Option<Metrics>,
         io_limit: Option<usize>,
     ) -> Self {
         TelemetryHandle {
@@ -53,7 +54,7 @@ impl TelemetryHandle {
             inner: Arc::new(Inner {
                 sink: None,
                 store: None,
-                metrics: false,
+                metrics: None,
                 io_limit: Some(super::DEFAULT_IO_LIMIT),
             }),
         });
@@ -67,7 +68,35 @@ impl TelemetryHandle {
 
     /// Whether Prometheus metrics are recorded.
     pub fn metrics_enabled(&self) -> bool {
-        self.inner.metrics
+        self.inner.metrics.is_some()
+    }
+
+    /// Every metric in the Prometheus text format (what `GET /metrics` serves), when metrics
+    /// are recorded.
+    pub fn render_metrics(&self) -> Option<String> {
+        self.inner.metrics.as_ref().map(Metrics::render)
+    }
+
+    /// The metrics, when they are recorded.
+    pub(crate) fn metrics(&self) -> Option<&Metrics> {
+        self.inner.metrics.as_ref()
+    }
+
+    /// Counts an HTTP request to `flow` in flight until it is finished or dropped.
+    #[cfg(feature = "server")]
+    pub(crate) fn http_request(&self, flow: &'static str) -> super::HttpRequest {
+        match self.metrics() {
+            Some(metrics) => metrics.http_request(flow),
+            None => super::HttpRequest::uncounted(flow),
+        }
+    }
+
+    /// Counts a request shed at the concurrency limit.
+    #[cfg(feature = "server")]
+    pub(crate) fn load_shed(&self) {
+        if let Some(metrics) = self.metrics() {
+            metrics.load_shed();
+        }
     }
 
     /// Flushes and stops the exporters (also done once the last clone and the last span of
@@ -106,7 +135,7 @@ impl std::fmt::Debug for TelemetryHandle {
         f.debug_struct("TelemetryHandle")
             .field("detached", &self.inner.sink.is_none())
             .field("trace_store", &self.inner.store.is_some())
-            .field("metrics", &self.inner.metrics)
+            .field("metrics", &self.inner.metrics.is_some())
             .field("io_limit", &self.inner.io_limit)
             .finish()
     }

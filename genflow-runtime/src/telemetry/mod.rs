@@ -10,7 +10,7 @@
 mod handle;
 mod ids;
 mod layer;
-pub mod metrics;
+mod metrics;
 mod otlp;
 mod scope;
 mod settings;
@@ -23,9 +23,28 @@ pub use layer::SpanLayer;
 pub use settings::Telemetry;
 pub use store::{SpanNode, SpanRecord, TraceData, TraceStore, TraceSummary};
 
+pub(crate) use metrics::Metrics;
 #[cfg(feature = "models")]
 pub(crate) use span::tool_span;
 pub(crate) use span::{ActionSpan, record_step, step_span};
+
+#[cfg(feature = "server")]
+pub(crate) use metrics::{CONTENT_TYPE as METRICS_CONTENT_TYPE, HttpRequest};
+
+/// Records one model call (latency, outcome and token counts) into the metrics of the run
+/// being polled, if it has any.
+#[cfg(feature = "models")]
+pub(crate) fn record_generate(
+    model: &str,
+    status: crate::Status,
+    latency: std::time::Duration,
+    input_tokens: u64,
+    output_tokens: u64,
+) {
+    if let Some(metrics) = scope::current_telemetry().metrics() {
+        metrics.record_generate(model, status, latency, input_tokens, output_tokens);
+    }
+}
 
 /// The default size cap of recorded inputs and outputs: 16 KiB.
 const DEFAULT_IO_LIMIT: usize = 16 * 1024;

@@ -15,10 +15,6 @@ tokio::task_local! {
 /// The telemetry and path of the action or step being polled.
 #[derive(Clone)]
 pub(crate) struct Scope {
-    #[cfg_attr(
-        not(feature = "models"),
-        expect(dead_code, reason = "read by the model layer's spans")
-    )]
     pub(crate) telemetry: TelemetryHandle,
     pub(crate) path: Arc<str>,
 }

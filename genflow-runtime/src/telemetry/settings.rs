@@ -9,6 +9,7 @@ use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
 
 use super::layer::{SpanLayer, SpanSink};
+use super::metrics::Metrics;
 use super::store::TraceStore;
 use super::{TelemetryError, TelemetryHandle, otlp};
 
@@ -128,7 +129,7 @@ impl Telemetry {
         Ok(TelemetryHandle::new(
             sink,
             store,
-            self.metrics,
+            self.metrics.then(Metrics::new),
             self.record_io.then_some(self.io_limit),
         ))
     }
@@ -141,11 +142,7 @@ impl Telemetry {
         let json_logs = self.json_logs;
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&self.filter));
-        let metrics = self.metrics;
         let handle = self.build()?;
-        if metrics {
-            super::metrics::install();
-        }
         let fmt = if json_logs {
             tracing_subscriber::fmt::layer().json().boxed()
         } else {

@@ -88,7 +88,7 @@ pub(crate) struct HttpRequest {
 
 impl HttpRequest {
     /// A request nobody counts (metrics are off).
-    pub(super) fn uncounted(flow: &'static str) -> Self {
+    pub(crate) fn uncounted(flow: &'static str) -> Self {
         HttpRequest {
             metrics: None,
             flow,

@@ -4,10 +4,10 @@
 //! Names follow Genkit's (`genkit/action/requests` becomes `genkit_action_requests_total`).
 //! A `Metrics` value owns a `prometheus-client` registry and its families: recording costs a
 //! map lookup and an add on atomics (a short lock for a histogram), and nothing accumulates
-//! between scrapes. Until telemetry is a value the call sites hold, the free functions record
-//! into one process-wide instance that [`Telemetry`](super::Telemetry) turns on.
+//! between scrapes. Each [`TelemetryHandle`](super::TelemetryHandle) with metrics on holds one.
 
-mod global;
+#[cfg(feature = "models")]
+mod generate;
 #[cfg(feature = "server")]
 mod http;
 mod labels;
@@ -21,14 +21,9 @@ use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-pub(crate) use global::install;
-#[cfg(feature = "server")]
-pub(crate) use global::load_shed;
-pub(crate) use global::record_action;
-pub use global::{record_generate, render};
 #[cfg(feature = "server")]
 pub(crate) use http::HttpRequest;
-use labels::{ActionLabels, GenerateLabels, Interner, ModelLabel};
+use labels::ActionLabels;
 
 use crate::{ActionKind, Status};
 
@@ -59,12 +54,8 @@ struct Families {
     registry: Registry,
     action_requests: Family<ActionLabels, Counter>,
     action_latency: Histograms<ActionLabels>,
-    generate_requests: Family<GenerateLabels, Counter>,
-    generate_latency: Histograms<ModelLabel>,
-    input_tokens: Family<ModelLabel, Counter>,
-    output_tokens: Family<ModelLabel, Counter>,
-    /// The model names seen, as shared label values.
-    models: Interner,
+    #[cfg(feature = "models")]
+    generate: generate::GenerateFamilies,
     #[cfg(feature = "server")]
     http: http::HttpFamilies,
 }
@@ -77,10 +68,6 @@ impl Metrics {
         let mut registry = Registry::default();
         let action_requests: Family<ActionLabels, Counter> = Family::default();
         let action_latency: Histograms<ActionLabels> = latency_histograms();
-        let generate_requests: Family<GenerateLabels, Counter> = Family::default();
-        let generate_latency: Histograms<ModelLabel> = latency_histograms();
-        let input_tokens: Family<ModelLabel, Counter> = Family::default();
-        let output_tokens: Family<ModelLabel, Counter> = Family::default();
         registry.register(
             "genkit_action_requests",
             "Action runs by kind, name and status",
@@ -91,37 +78,16 @@ impl Metrics {
             "Action run latency in seconds",
             action_latency.clone(),
         );
-        registry.register(
-            "genkit_ai_generate_requests",
-            "Model calls by model and status",
-            generate_requests.clone(),
-        );
-        registry.register(
-            "genkit_ai_generate_latency_seconds",
-            "Model call latency in seconds",
-            generate_latency.clone(),
-        );
-        registry.register(
-            "genkit_ai_generate_input_tokens",
-            "Input tokens models reported",
-            input_tokens.clone(),
-        );
-        registry.register(
-            "genkit_ai_generate_output_tokens",
-            "Output tokens models reported",
-            output_tokens.clone(),
-        );
+        #[cfg(feature = "models")]
+        let generate = generate::GenerateFamilies::register(&mut registry);
         #[cfg(feature = "server")]
         let http = http::HttpFamilies::register(&mut registry);
         Metrics(Arc::new(Families {
             registry,
             action_requests,
             action_latency,
-            generate_requests,
-            generate_latency,
-            input_tokens,
-            output_tokens,
-            models: Interner::new(),
+            #[cfg(feature = "models")]
+            generate,
             #[cfg(feature = "server")]
             http,
         }))
@@ -154,41 +120,9 @@ impl Metrics {
             .get_or_create(&labels)
             .observe(latency.as_secs_f64());
     }
-
-    /// Records one model call: latency, outcome and token counts.
-    pub(crate) fn record_generate(
-        &self,
-        model: &str,
-        status: Status,
-        latency: Duration,
-        input_tokens: u64,
-        output_tokens: u64,
-    ) {
-        let model = ModelLabel {
-            model: self.0.models.get(model),
-        };
-        let requests = GenerateLabels {
-            model: model.model.clone(),
-            status: status.name(),
-        };
-        let families = &self.0;
-        families.generate_requests.get_or_create(&requests).inc();
-        families
-            .generate_latency
-            .get_or_create(&model)
-            .observe(latency.as_secs_f64());
-        families
-            .input_tokens
-            .get_or_create(&model)
-            .inc_by(input_tokens);
-        families
-            .output_tokens
-            .get_or_create(&model)
-            .inc_by(output_tokens);
-    }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "models"))]
 mod tests {
     use super::*;
 

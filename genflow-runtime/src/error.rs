@@ -2,6 +2,7 @@
 
 use std::borrow::Cow;
 use std::fmt;
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -23,6 +24,9 @@ pub struct FlowError {
     message: Cow<'static, str>,
     details: Option<Value>,
     public: bool,
+    /// How long the caller should wait before retrying, when the cause (such as a rate-limited
+    /// provider) said so.
+    retry_after: Option<Duration>,
     #[source]
     source: Option<BoxError>,
 }
@@ -60,6 +64,7 @@ impl FlowError {
             message: message.into(),
             details: None,
             public: false,
+            retry_after: None,
             source: None,
         }
     }
@@ -160,6 +165,19 @@ impl FlowError {
         self
     }
 
+    /// Says how long the caller should wait before retrying (the HTTP server sends it as
+    /// `Retry-After`).
+    #[must_use]
+    pub fn with_retry_after(mut self, after: Duration) -> Self {
+        self.retry_after = Some(after);
+        self
+    }
+
+    /// How long the caller should wait before retrying, if the cause said so.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
     /// Prefixes the message with context, keeping status, details and source.
     #[must_use]
     pub fn context(mut self, context: impl fmt::Display) -> Self {
@@ -220,6 +238,7 @@ impl From<ErrorBody> for FlowError {
             message: body.message.into(),
             details: body.details,
             public: true,
+            retry_after: None,
             source: None,
         }
     }

@@ -10,6 +10,10 @@ use axum::response::{IntoResponse, Response};
 
 use crate::{ErrorBody, FlowError, Status};
 
+/// The longest `Retry-After` passed on to a caller; an upstream asking for longer is bounded
+/// to it (the caller may retry sooner and be told again).
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
 /// A request that failed before or while running its flow.
 #[derive(Debug)]
 pub(crate) struct HttpError {
@@ -52,7 +56,8 @@ impl HttpError {
         if let Some(after) = self.retry_after {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
-                HeaderValue::from(after.as_secs().max(1)),
+                // Whole seconds, rounded up: a caller must not come back early.
+                HeaderValue::from((after.as_secs() + u64::from(after.subsec_nanos() > 0)).max(1)),
             );
         }
         response
@@ -63,10 +68,11 @@ impl From<FlowError> for HttpError {
     fn from(error: FlowError) -> Self {
         let code = StatusCode::from_u16(error.status().http_code())
             .unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let retry_after = error.retry_after().map(|after| after.min(MAX_RETRY_AFTER));
         HttpError {
             error,
             code,
-            retry_after: None,
+            retry_after,
         }
     }
 }

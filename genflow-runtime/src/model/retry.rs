@@ -60,7 +60,12 @@ impl From<ProviderError> for FlowError {
         let status = e
             .http_status
             .map_or(Status::Unavailable, ProviderError::status_of);
-        FlowError::new(status, e.to_string()).with_source(e)
+        let retry_after = e.retry_after;
+        let error = FlowError::new(status, e.to_string()).with_source(e);
+        match retry_after {
+            Some(after) => error.with_retry_after(after),
+            None => error,
+        }
     }
 }
 

@@ -1,0 +1,73 @@
+//! What a caller of a flow sees when the flow's model provider refuses: a rate limit reaches
+//! the caller as 429 with the provider's (bounded) `Retry-After`.
+
+mod common;
+mod support;
+
+use std::time::Duration;
+
+use common::start;
+use genflow_runtime::http::FlowServer;
+use genflow_runtime::model::providers::OpenAi;
+use genflow_runtime::model::{Models, RetryPolicy};
+use genflow_runtime::prelude::*;
+use serde_json::json;
+use support::{FakeServer, Reply};
+
+/// Asks the model.
+#[flow]
+async fn ask(ctx: &FlowContext, question: String) -> Result<String, FlowError> {
+    Ok(ctx.generate().prompt(question).run().await?.text())
+}
+
+fn rate_limited(retry_after: &str) -> Reply {
+    Reply::Json(
+        429,
+        vec![("retry-after", retry_after.to_owned())],
+        json!({"error":{"message":"slow down","type":"requests","param":null,"code":"rate_limit_exceeded"}}),
+    )
+}
+
+/// POSTs to `/ask` and returns the status and `Retry-After`.
+async fn ask_once(url: String) -> (u16, Option<String>) {
+    let response = reqwest::Client::new()
+        .post(url)
+        .json(&json!({"data": "hi"}))
+        .send()
+        .await
+        .expect("send");
+    let after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (response.status().as_u16(), after)
+}
+
+#[tokio::test]
+async fn a_rate_limit_reaches_the_caller_with_its_retry_after() {
+    let upstream = FakeServer::start(vec![rate_limited("7"), rate_limited("600")]).await;
+    let models = Models::new()
+        .provider(OpenAi::new("sk-test").base_url(format!("{}/v1", upstream.url)))
+        .default_model("openai/gpt-4o-mini")
+        .retry(RetryPolicy {
+            max_retries: 0,
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(1),
+            max_retry_after: Duration::from_secs(5),
+        });
+    let registry = Registry::builder().state(models).build().expect("registry");
+    let running = start(FlowServer::new(registry)).await;
+
+    assert_eq!(
+        ask_once(running.url("/ask")).await,
+        (429, Some("7".to_owned()))
+    );
+    // An upstream asking for ten minutes is bounded to a minute.
+    assert_eq!(
+        ask_once(running.url("/ask")).await,
+        (429, Some("60".to_owned()))
+    );
+    assert_eq!(upstream.received().len(), 2, "no retries were allowed");
+    running.stop().await;
+}

@@ -15,6 +15,10 @@ use super::{openapi, router};
 use crate::Registry;
 use crate::config::{Config, ConfigError};
 
+/// The default limit of flow requests answered at once: enough for one instance under heavy
+/// load, low enough that a burst cannot hold unbounded memory and upstream connections.
+pub const DEFAULT_CONCURRENCY_LIMIT: usize = 512;
+
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -38,8 +42,8 @@ pub struct FlowServer {
 }
 
 impl FlowServer {
-    /// Serves every flow of `registry` at `/<name>`, with a 1 MiB body limit, no concurrency
-    /// limit, no auth, and internal errors redacted.
+    /// Serves every flow of `registry` at `/<name>`, with a 1 MiB body limit, at most 512
+    /// requests at once, no auth, and internal errors redacted.
     pub fn new(registry: Registry) -> Self {
         FlowServer {
             settings: Settings {
@@ -47,7 +51,7 @@ impl FlowServer {
                 only: None,
                 prefix: String::new(),
                 body_limit: DEFAULT_BODY_LIMIT,
-                concurrency_limit: None,
+                concurrency_limit: Some(DEFAULT_CONCURRENCY_LIMIT),
                 auth: None,
                 flow_auth: HashMap::new(),
                 dev_mode: false,
@@ -85,7 +89,8 @@ impl FlowServer {
     }
 
     /// Runs at most `max` flow requests at once (a stream counts until its last frame); the
-    /// others answer 503 `UNAVAILABLE` with `Retry-After` at once.
+    /// others answer 503 `UNAVAILABLE` with `Retry-After` at once. The default is
+    /// [`DEFAULT_CONCURRENCY_LIMIT`]; `usize::MAX` removes the limit.
     #[must_use]
     pub fn concurrency_limit(mut self, max: usize) -> Self {
         self.settings.concurrency_limit = Some(max);

@@ -18,6 +18,9 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_SERVER_BODY_LIMIT", |c, v| {
         ByteSize::parse(v).map(|b| c.server.body_limit = Some(b))
     }),
+    ("GENFLOW_SERVER_BODY_TIMEOUT", |c, v| {
+        HumanDuration::parse(v).map(|s| c.server.body_timeout = Some(s))
+    }),
     ("GENFLOW_SERVER_TIMEOUT", |c, v| {
         HumanDuration::parse(v).map(|s| c.server.timeout = Some(s))
     }),

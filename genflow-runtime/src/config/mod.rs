@@ -80,6 +80,8 @@ pub struct ServerConfig {
     pub flows: Option<Vec<String>>,
     /// Largest request body (default 1 MiB).
     pub body_limit: Option<ByteSize>,
+    /// How long a request body may take to arrive (default 30 s).
+    pub body_timeout: Option<HumanDuration>,
     /// Deadline of flows that declare none.
     pub timeout: Option<HumanDuration>,
     /// Requests served at once before load shedding.

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::{ErrorBody, FlowError, Status};
@@ -20,6 +20,9 @@ pub(crate) struct HttpError {
     error: FlowError,
     code: StatusCode,
     retry_after: Option<Duration>,
+    /// Answer with `Connection: close`: the request's body was not read to its end, so the
+    /// connection cannot carry another request.
+    close: bool,
 }
 
 impl HttpError {
@@ -35,9 +38,35 @@ impl HttpError {
         self
     }
 
-    /// A body that could not be read: too large (413) or broken (400).
+    /// Closes the connection after this answer, because the request's body is left unread.
+    pub(crate) fn closing(mut self) -> Self {
+        self.close = true;
+        self
+    }
+
+    /// [`HttpError::closing`] when `headers` announce a body (which an early answer leaves
+    /// unread).
+    pub(crate) fn closing_if_body(self, headers: &HeaderMap) -> Self {
+        if has_body(headers) {
+            self.closing()
+        } else {
+            self
+        }
+    }
+
+    /// A body that did not arrive within `limit`: 408, and the connection closes.
+    pub(crate) fn body_timeout(limit: Duration) -> Self {
+        HttpError::from(FlowError::deadline_exceeded(format!(
+            "the request body did not arrive within {limit:?}"
+        )))
+        .with_code(StatusCode::REQUEST_TIMEOUT)
+        .closing()
+    }
+
+    /// A body that could not be read: too large (413) or broken (400); the rest of it is left
+    /// unread, so the connection closes.
     pub(crate) fn body(rejection: &BytesRejection, limit: usize) -> Self {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let error = if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             HttpError::from(FlowError::new(
                 Status::ResourceExhausted,
                 format!("the request body is larger than {limit} bytes"),
@@ -47,12 +76,18 @@ impl HttpError {
             HttpError::from(FlowError::invalid_argument(format!(
                 "the request body could not be read: {rejection}"
             )))
-        }
+        };
+        error.closing()
     }
 
     /// The response; internal messages are shown only when `expose_internal` (dev mode).
     pub(crate) fn render(self, expose_internal: bool) -> Response {
         let mut response = (self.code, Json(body_of(&self.error, expose_internal))).into_response();
+        if self.close {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let Some(after) = self.retry_after {
             response.headers_mut().insert(
                 header::RETRY_AFTER,
@@ -73,6 +108,7 @@ impl From<FlowError> for HttpError {
             error,
             code,
             retry_after,
+            close: false,
         }
     }
 }
@@ -85,25 +121,35 @@ impl IntoResponse for HttpError {
 }
 
 /// The fallback of the router: 404 `NOT_FOUND` for every path that is not served.
-pub(crate) async fn not_found(uri: axum::http::Uri) -> HttpError {
+pub(crate) async fn not_found(uri: axum::http::Uri, headers: HeaderMap) -> HttpError {
     HttpError::from(FlowError::not_found(format!(
         "no flow is served at '{}'",
         uri.path()
     )))
+    .closing_if_body(&headers)
 }
 
 /// 405 for a served path asked with another method; `allow` lists the accepted method.
-pub(crate) fn method_not_allowed(allow: &'static str) -> Response {
+pub(crate) fn method_not_allowed(allow: &'static str, headers: &HeaderMap) -> Response {
     let mut response = HttpError::from(FlowError::new(
         Status::Unimplemented,
         format!("method not allowed; use {allow}"),
     ))
     .with_code(StatusCode::METHOD_NOT_ALLOWED)
+    .closing_if_body(headers)
     .into_response();
     response
         .headers_mut()
         .insert(header::ALLOW, HeaderValue::from_static(allow));
     response
+}
+
+/// Whether `headers` announce a request body (a non-zero length, or a chunked one).
+fn has_body(headers: &HeaderMap) -> bool {
+    headers.contains_key(header::TRANSFER_ENCODING)
+        || headers
+            .get(header::CONTENT_LENGTH)
+            .is_some_and(|length| length.as_bytes() != b"0")
 }
 
 /// The body a caller sees. An error whose message is redacted is logged with its whole source

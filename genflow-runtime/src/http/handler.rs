@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     pub(crate) gate: Option<Gate>,
     pub(crate) dev_mode: bool,
     pub(crate) body_limit: usize,
+    /// How long a request body may take to arrive.
+    pub(crate) body_timeout: Duration,
     /// The server-wide deadline, for flows without a timeout of their own.
     pub(crate) default_timeout: Option<Duration>,
     pub(crate) shutdown: Shutdown,
@@ -72,18 +74,27 @@ impl FlowRoute {
         ids: &mut Option<SpanIds>,
     ) -> Result<Response, HttpError> {
         let shared = &self.shared;
-        let slot = shared.gate.as_ref().map(Gate::admit).transpose()?;
         let (parts, body) = request.into_parts();
+        // Refused before its body is read: the connection closes after the answer.
         let auth = match &self.auth {
-            Some(provider) => Some(provider.authenticate(&parts).await?),
+            Some(provider) => Some(
+                provider
+                    .authenticate(&parts)
+                    .await
+                    .map_err(|refused| HttpError::from(refused).closing_if_body(&parts.headers))?,
+            ),
             None => None,
         };
         let stream = wants_stream(&parts);
         let parent = trace::parent_of(&parts);
         let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-        let body = Bytes::from_request(Request::from_parts(parts, body), &())
+        let read = Bytes::from_request(Request::from_parts(parts, body), &());
+        let body = tokio::time::timeout(shared.body_timeout, read)
             .await
+            .map_err(|_| HttpError::body_timeout(shared.body_timeout))?
             .map_err(|rejection| HttpError::body(&rejection, shared.body_limit))?;
+        // Admitted once the body is read: a slow upload holds no slot.
+        let slot = shared.gate.as_ref().map(Gate::admit).transpose()?;
         let input = input_of(content_type.as_ref(), &body)?;
         let options = RunOptions {
             auth,

@@ -47,7 +47,7 @@ mod trace;
 pub use auth::{ApiKey, ApiKeyAuth, AuthContext, AuthFn, AuthProvider, FnAuth, auth_fn};
 pub use axum::http::request::Parts;
 pub use serve::{DEFAULT_ADDR, Serve, ServeError, serve};
-pub use server::{DEFAULT_BODY_LIMIT, DEFAULT_CONCURRENCY_LIMIT, FlowServer};
+pub use server::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_CONCURRENCY_LIMIT, FlowServer};
 pub use service::{ServiceError, run_service};
 pub use shutdown::Shutdown;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request};
-use axum::http::header;
+use axum::http::{HeaderMap, header};
 use axum::routing::{MethodRouter, get, post};
 
 use super::errors::{method_not_allowed, not_found};
@@ -26,6 +26,7 @@ pub(crate) fn build(server: Settings) -> Router {
             .map(|max| Gate::new(max, server.registry.telemetry().clone())),
         dev_mode: server.dev_mode,
         body_limit: server.body_limit,
+        body_timeout: server.body_timeout,
         default_timeout: server.default_timeout,
         shutdown: server.shutdown.clone(),
     });
@@ -85,5 +86,5 @@ pub(crate) fn build(server: Settings) -> Router {
 
 /// `endpoint`, answering any other method with a JSON 405.
 fn only(allow: &'static str, endpoint: MethodRouter) -> MethodRouter {
-    endpoint.fallback(move || async move { method_not_allowed(allow) })
+    endpoint.fallback(move |headers: HeaderMap| async move { method_not_allowed(allow, &headers) })
 }

@@ -19,6 +19,10 @@ use crate::config::{Config, ConfigError};
 /// load, low enough that a burst cannot hold unbounded memory and upstream connections.
 pub const DEFAULT_CONCURRENCY_LIMIT: usize = 512;
 
+/// How long a request body may take to arrive by default: 30 s. A slower upload answers 408
+/// and never holds a concurrency slot (requests are admitted once their body is read).
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// The default request body limit: 1 MiB.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 
@@ -51,6 +55,7 @@ impl FlowServer {
                 only: None,
                 prefix: String::new(),
                 body_limit: DEFAULT_BODY_LIMIT,
+                body_timeout: DEFAULT_BODY_TIMEOUT,
                 concurrency_limit: Some(DEFAULT_CONCURRENCY_LIMIT),
                 auth: None,
                 flow_auth: HashMap::new(),
@@ -85,6 +90,14 @@ impl FlowServer {
     #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.settings.body_limit = bytes;
+        self
+    }
+
+    /// How long a request body may take to arrive; slower ones answer 408 and the connection
+    /// closes.
+    #[must_use]
+    pub fn body_timeout(mut self, limit: Duration) -> Self {
+        self.settings.body_timeout = limit;
         self
     }
 
@@ -147,6 +160,9 @@ impl FlowServer {
         }
         if let Some(limit) = server.body_limit {
             self = self.body_limit(limit.0);
+        }
+        if let Some(limit) = server.body_timeout {
+            self = self.body_timeout(limit.0);
         }
         if let Some(max) = server.concurrency_limit {
             self = self.concurrency_limit(max);

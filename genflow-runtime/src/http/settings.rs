@@ -17,6 +17,8 @@ pub(crate) struct Settings {
     /// The path prefix: empty or `/...` without a trailing slash.
     pub(crate) prefix: String,
     pub(crate) body_limit: usize,
+    /// How long a request body may take to arrive.
+    pub(crate) body_timeout: Duration,
     pub(crate) concurrency_limit: Option<usize>,
     /// The router-wide auth provider.
     pub(crate) auth: Option<Arc<dyn AuthProvider>>,

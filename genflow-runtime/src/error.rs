@@ -24,11 +24,21 @@ pub struct FlowError {
     message: Cow<'static, str>,
     details: Option<Value>,
     public: bool,
-    /// How long the caller should wait before retrying, when the cause (such as a rate-limited
-    /// provider) said so.
-    retry_after: Option<Duration>,
+    /// What the caller is told besides the status, when set (boxed: rarely present).
+    caller: Option<Box<CallerHints>>,
     #[source]
     source: Option<BoxError>,
+}
+
+/// What a caller is told besides an error's status and message.
+#[derive(Debug, Default)]
+struct CallerHints {
+    /// How long to wait before retrying, when the cause (such as a rate-limited provider)
+    /// said so.
+    retry_after: Option<Duration>,
+    /// What callers see instead of the message outside dev mode (the message may hold an
+    /// upstream's words, fit for logs only).
+    message: Option<Cow<'static, str>>,
 }
 
 /// The error type tools return. Tools and flows share one error type, so a flow can `?` a tool
@@ -64,7 +74,7 @@ impl FlowError {
             message: message.into(),
             details: None,
             public: false,
-            retry_after: None,
+            caller: None,
             source: None,
         }
     }
@@ -169,13 +179,21 @@ impl FlowError {
     /// `Retry-After`).
     #[must_use]
     pub fn with_retry_after(mut self, after: Duration) -> Self {
-        self.retry_after = Some(after);
+        self.caller.get_or_insert_default().retry_after = Some(after);
+        self
+    }
+
+    /// Sets what callers see instead of the message outside dev mode; the message (and the
+    /// details) then go to logs and traces only.
+    #[must_use]
+    pub fn with_caller_message(mut self, message: impl Into<Cow<'static, str>>) -> Self {
+        self.caller.get_or_insert_default().message = Some(message.into());
         self
     }
 
     /// How long the caller should wait before retrying, if the cause said so.
     pub fn retry_after(&self) -> Option<Duration> {
-        self.retry_after
+        self.caller.as_ref()?.retry_after
     }
 
     /// Prefixes the message with context, keeping status, details and source.
@@ -214,14 +232,19 @@ impl FlowError {
     }
 
     /// The wire body. With `expose_internal` false (production), internal errors that are not
-    /// public read `"internal"` and lose their details.
+    /// public read `"internal"` and lose their details, and an error with a caller message
+    /// shows that message without details.
     pub fn to_body(&self, expose_internal: bool) -> ErrorBody {
-        if self.is_redacted_status() && !self.public && !expose_internal {
-            return ErrorBody {
-                status: self.status,
-                message: "internal".to_owned(),
-                details: None,
-            };
+        if !expose_internal {
+            let redacted = (self.is_redacted_status() && !self.public).then_some("internal");
+            let caller_message = self.caller.as_ref().and_then(|c| c.message.as_deref());
+            if let Some(message) = redacted.or(caller_message) {
+                return ErrorBody {
+                    status: self.status,
+                    message: message.to_owned(),
+                    details: None,
+                };
+            }
         }
         ErrorBody {
             status: self.status,
@@ -238,7 +261,7 @@ impl From<ErrorBody> for FlowError {
             message: body.message.into(),
             details: body.details,
             public: true,
-            retry_after: None,
+            caller: None,
             source: None,
         }
     }

@@ -13,6 +13,7 @@ mod request;
 mod response;
 mod retry;
 mod schema_dialects;
+mod secrets;
 pub mod stream;
 mod structured;
 pub mod testing;

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::hash::{BuildHasher, Hasher};
 use std::time::Duration;
 
+use super::secrets;
 use crate::{FlowError, Status};
 
 /// A failed call to a provider: the typed source of the [`FlowError`] a provider returns, read
@@ -55,17 +56,33 @@ impl ProviderError {
     }
 }
 
+/// Provider errors keep the provider's words for logs and traces, with credentials scrubbed
+/// (an upstream may echo the request's key); callers outside dev mode see a safe message.
 impl From<ProviderError> for FlowError {
-    fn from(e: ProviderError) -> Self {
+    fn from(mut e: ProviderError) -> Self {
         let status = e
             .http_status
             .map_or(Status::Unavailable, ProviderError::status_of);
+        e.message = secrets::scrub(&e.message);
         let retry_after = e.retry_after;
-        let error = FlowError::new(status, e.to_string()).with_source(e);
+        let error = FlowError::new(status, e.to_string())
+            .with_caller_message(caller_message(status))
+            .with_source(e);
         match retry_after {
             Some(after) => error.with_retry_after(after),
             None => error,
         }
+    }
+}
+
+/// What the caller of a flow whose model call failed with `status` is told outside dev mode.
+fn caller_message(status: Status) -> &'static str {
+    match status {
+        Status::ResourceExhausted => "the model provider is rate-limiting requests; retry later",
+        Status::InvalidArgument => "the model provider refused the request",
+        Status::DeadlineExceeded => "the model provider did not answer in time",
+        Status::Unavailable => "the model provider is unavailable; retry later",
+        _ => "the model call failed",
     }
 }
 

@@ -172,10 +172,18 @@ async fn every_failure_ends_with_one_error_frame() {
         assert!(!body.contains("secret"), "{how}: redacted");
     }
 
-    // Invalid input is found once the stream has started: an error frame too.
-    let (_, body) = sse(&running, "/breaks", json!(42)).await;
-    assert!(body.starts_with("data: {\"error\":{"), "{body}");
-    assert!(body.contains("INVALID_ARGUMENT"), "{body}");
+    // Invalid input is refused before the stream starts: 400 with every violation, as JSON.
+    let refused = reqwest::Client::new()
+        .post(running.url("/breaks"))
+        .header(ACCEPT, "text/event-stream")
+        .json(&json!({ "data": 42 }))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.expect("json");
+    assert_eq!(body["status"], "INVALID_ARGUMENT");
+    assert_eq!(body["details"]["errors"][0]["path"], "", "{body}");
 
     let mut events = FlowClient::new(&running.base)
         .stream::<Breaks>("fail".to_owned())

@@ -30,6 +30,9 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_SERVER_SHUTDOWN_GRACE", |c, v| {
         HumanDuration::parse(v).map(|s| c.server.shutdown_grace = Some(s))
     }),
+    ("GENFLOW_SERVER_DRAIN_DELAY", |c, v| {
+        HumanDuration::parse(v).map(|s| c.server.drain_delay = Some(s))
+    }),
     ("GENFLOW_SERVER_DEV", |c, v| {
         parse(v).map(|b| c.server.dev = Some(b))
     }),
@@ -87,11 +90,18 @@ pub(super) fn apply(
     config: &mut Config,
     vars: impl IntoIterator<Item = (String, String)>,
 ) -> Result<(), ConfigError> {
-    let mut port = None;
+    let (mut port, mut host) = (None, None);
     let mut bind_set = false;
     for (var, value) in vars {
         if var == "PORT" {
             port = Some(parse::<u16>(&value).map_err(|message| ConfigError::Env { var, message })?);
+            continue;
+        }
+        if var == "HOST" {
+            host = Some(
+                parse::<std::net::IpAddr>(&value)
+                    .map_err(|message| ConfigError::Env { var, message })?,
+            );
             continue;
         }
         if !var.starts_with("GENFLOW_") || OTHER_VARS.contains(&var.as_str()) {
@@ -109,9 +119,14 @@ pub(super) fn apply(
         bind_set |= var == "GENFLOW_SERVER_BIND";
         set(config, &value).map_err(|message| ConfigError::Env { var, message })?;
     }
-    if let (Some(port), false) = (port, bind_set) {
+    if !bind_set && (port.is_some() || host.is_some()) {
         let mut bind = config.bind();
-        bind.set_port(port);
+        if let Some(port) = port {
+            bind.set_port(port);
+        }
+        if let Some(host) = host {
+            bind.set_ip(host);
+        }
         config.server.bind = Some(bind);
     }
     Ok(())

@@ -88,6 +88,9 @@ pub struct ServerConfig {
     pub concurrency_limit: Option<usize>,
     /// How long in-flight requests may finish at shutdown.
     pub shutdown_grace: Option<HumanDuration>,
+    /// How long `/readyz` answers 503 while new requests are still served, once a shutdown
+    /// starts (default 0).
+    pub drain_delay: Option<HumanDuration>,
     /// Dev mode: internal error messages are shown to callers.
     pub dev: Option<bool>,
 }
@@ -295,6 +298,8 @@ mod tests {
             .apply_env([
                 ("GENFLOW_SERVER_PREFIX".to_owned(), "/env".to_owned()),
                 ("PORT".to_owned(), "8080".to_owned()),
+                ("HOST".to_owned(), "0.0.0.0".to_owned()),
+                ("GENFLOW_SERVER_DRAIN_DELAY".to_owned(), "5s".to_owned()),
                 ("GENFLOW_SERVER_FLOWS".to_owned(), "a, b".to_owned()),
                 ("GENFLOW_MODEL".to_owned(), "openai/gpt-4o-mini".to_owned()),
                 ("GENFLOW_TELEMETRY_METRICS".to_owned(), "false".to_owned()),
@@ -302,7 +307,11 @@ mod tests {
             ])
             .expect("valid env");
         assert_eq!(config.server.prefix.as_deref(), Some("/env"));
-        assert_eq!(config.bind(), SocketAddr::from(([127, 0, 0, 1], 8080)));
+        assert_eq!(config.bind(), SocketAddr::from(([0, 0, 0, 0], 8080)));
+        assert_eq!(
+            config.server.drain_delay.map(|d| d.0),
+            Some(std::time::Duration::from_secs(5))
+        );
         assert_eq!(
             config.server.flows,
             Some(vec!["a".to_owned(), "b".to_owned()])

@@ -59,6 +59,9 @@ pub async fn run_service(
     if let Some(grace) = config.server.shutdown_grace {
         service = service.grace(grace.0);
     }
+    if let Some(delay) = config.server.drain_delay {
+        service = service.drain_delay(delay.0);
+    }
     let served = service.run().await;
     telemetry.shutdown();
     Ok(served?)

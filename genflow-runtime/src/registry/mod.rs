@@ -111,6 +111,9 @@ impl Registry {
 
     /// Runs the flow `name`, yielding its chunks and then its result. Dropping the stream
     /// cancels the flow.
+    ///
+    /// The input is checked against the flow's schema before the stream starts, so a caller
+    /// learns of invalid input before any event (an HTTP server answers 400, not a stream).
     pub fn stream(
         &self,
         name: &str,
@@ -118,6 +121,7 @@ impl Registry {
         options: RunOptions,
     ) -> Result<FlowEvents, FlowError> {
         let flow = self.resolve(ActionKind::Flow, name)?;
+        flow.schemas().validate_input(&input)?;
         Ok(FlowEvents::start(
             flow.as_ref(),
             self.invocation(input, options),

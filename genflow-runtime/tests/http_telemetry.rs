@@ -108,3 +108,35 @@ async fn trace_headers_name_the_runs_span() {
     with_api.stop().await;
     running.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_trace_api_is_behind_the_servers_auth() {
+    let telemetry = Telemetry::new().trace_store(10).build().expect("telemetry");
+    let registry = Registry::builder()
+        .telemetry(telemetry)
+        .build()
+        .expect("registry");
+    let server = FlowServer::new(registry)
+        .auth(genflow_runtime::http::ApiKey::bearer("dev-key"))
+        .trace_api(true);
+    let running = start(server).await;
+    let http = reqwest::Client::new();
+    let anonymous = http
+        .get(running.url("/api/traces"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        anonymous.status(),
+        401,
+        "flow inputs are not shown to anyone"
+    );
+    let keyed = http
+        .get(running.url("/api/traces"))
+        .bearer_auth("dev-key")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(keyed.status(), 200);
+    running.stop().await;
+}

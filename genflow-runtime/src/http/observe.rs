@@ -1,15 +1,21 @@
 //! Observability endpoints: `GET /metrics` (Prometheus) and the trace read API
 //! (`GET /api/traces`, `GET /api/traces/{id}`) the developer UI is built on.
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
 use axum::Json;
+use axum::extract::{ConnectInfo, Request};
 use axum::extract::{Path, Query};
 use axum::http::header;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
+use super::auth::AuthProvider;
 use super::errors::HttpError;
-use crate::FlowError;
 use crate::telemetry::{METRICS_CONTENT_TYPE, TelemetryHandle, TraceStore};
+use crate::{FlowError, Status};
 
 /// `GET /metrics`: every metric, or 404 when metrics are off.
 pub(crate) async fn metrics(telemetry: TelemetryHandle) -> Response {
@@ -47,6 +53,32 @@ pub(crate) async fn get_trace(store: Option<TraceStore>, Path(id): Path<String>)
             .render(false),
         None => no_store(),
     }
+}
+
+/// Guards the developer endpoints (the trace API shows flow inputs and outputs): they answer
+/// loopback callers only (when the server knows the peer) and pass the router-wide auth
+/// provider, if there is one.
+pub(crate) async fn dev_only(
+    auth: Option<Arc<dyn AuthProvider>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
+    if peer.is_some_and(|ConnectInfo(peer)| !peer.ip().is_loopback()) {
+        return HttpError::from(FlowError::new(
+            Status::PermissionDenied,
+            "developer endpoints answer loopback callers only",
+        ))
+        .render(false);
+    }
+    let Some(provider) = auth else {
+        return next.run(request).await;
+    };
+    let (parts, body) = request.into_parts();
+    if let Err(refused) = provider.authenticate(&parts).await {
+        return HttpError::from(refused).render(false);
+    }
+    next.run(Request::from_parts(parts, body)).await
 }
 
 fn no_store() -> Response {

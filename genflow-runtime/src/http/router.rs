@@ -8,6 +8,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderMap, header};
+use axum::middleware::from_fn;
 use axum::routing::{MethodRouter, get, post};
 
 use super::errors::{method_not_allowed, not_found};
@@ -61,14 +62,16 @@ pub(crate) fn build(server: Settings) -> Router {
         if let Some(store) = &store {
             store.set_recording(true);
         }
+        let auth = server.auth.clone();
+        let dev_only = from_fn(move |request, next| observe::dev_only(auth.clone(), request, next));
         let list = store.clone();
         builtins.push((
             "api/traces",
-            get(move |query| observe::list_traces(list.clone(), query)),
+            get(move |query| observe::list_traces(list.clone(), query)).layer(dev_only.clone()),
         ));
         builtins.push((
             "api/traces/{id}",
-            get(move |id| observe::get_trace(store.clone(), id)),
+            get(move |id| observe::get_trace(store.clone(), id)).layer(dev_only),
         ));
     }
     for (path, endpoint) in builtins {

@@ -126,6 +126,8 @@ impl Serve {
                 tokio::time::sleep(drain_delay).await;
             }
         };
+        // The peer's address lets the developer endpoints answer loopback callers only.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let served = axum::serve(listener, app)
             .with_graceful_shutdown(stop_accepting)
             .into_future();

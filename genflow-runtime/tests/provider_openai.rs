@@ -411,7 +411,8 @@ async fn malformed_json_is_an_error_not_a_panic() {
         .run()
         .await
         .expect_err("malformed");
-    assert_eq!(err.status(), Status::Unavailable);
+    // Not UNAVAILABLE: that would invite callers to retry what the service itself does not.
+    assert_eq!(err.status(), Status::Internal);
     assert!(err.message().contains("malformed JSON"), "{err}");
     assert_eq!(
         server.received().len(),

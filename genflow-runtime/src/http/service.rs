@@ -71,10 +71,13 @@ pub async fn run_service(
 fn with_models(registry: RegistryBuilder, config: &Config) -> RegistryBuilder {
     use crate::model::Models;
     if registry.has_state::<Models>() {
-        registry
-    } else {
-        registry.state(Models::from_config(&config.model))
+        return registry;
     }
+    let models = Models::from_config(&config.model);
+    if let Err(unusable) = models.resolve(None) {
+        tracing::warn!("the default model cannot answer: {}", unusable.message());
+    }
+    registry.state(models)
 }
 
 #[cfg(not(feature = "models"))]

@@ -46,6 +46,17 @@ impl ProviderError {
         }
     }
 
+    /// The Genkit status of this failure: the HTTP status's, else `INTERNAL` for a reply that
+    /// cannot be read (retrying would get the same reply, so callers are not invited to) and
+    /// `UNAVAILABLE` for a broken connection or stream.
+    pub fn status(&self) -> Status {
+        match (self.http_status, self.should_retry) {
+            (Some(http_status), _) => ProviderError::status_of(http_status),
+            (None, Some(false)) => Status::Internal,
+            (None, _) => Status::Unavailable,
+        }
+    }
+
     /// Whether retrying may help: 408, 409, 429, 5xx and connection errors, unless the provider
     /// said otherwise.
     pub fn is_retryable(&self) -> bool {
@@ -60,9 +71,7 @@ impl ProviderError {
 /// (an upstream may echo the request's key); callers outside dev mode see a safe message.
 impl From<ProviderError> for FlowError {
     fn from(mut e: ProviderError) -> Self {
-        let status = e
-            .http_status
-            .map_or(Status::Unavailable, ProviderError::status_of);
+        let status = e.status();
         e.message = secrets::scrub(&e.message);
         let retry_after = e.retry_after;
         let error = FlowError::new(status, e.to_string())

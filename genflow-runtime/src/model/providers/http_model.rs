@@ -10,11 +10,11 @@ use http::header::HeaderMap;
 use serde_json::Value;
 
 use super::transport::{Decoder, Transport};
+use crate::FlowError;
 use crate::model::request::GenerateRequest;
 use crate::model::response::GenerateResponse;
 use crate::model::stream::{Accumulator, ModelDelta, ModelStream};
 use crate::model::{Model, ModelInfo};
-use crate::{FlowError, Status};
 
 /// How one provider speaks HTTP.
 pub(crate) trait Wire: Send + Sync + 'static {
@@ -71,10 +71,9 @@ impl<W: Wire> HttpModel<W> {
         let parse = |stream| {
             let url = wire.url(id, stream);
             endpoint_uri(&url).map_err(|e| {
-                FlowError::new(
-                    Status::FailedPrecondition,
-                    format!("model '{name}' has an invalid endpoint URL '{url}': {e}"),
-                )
+                FlowError::internal(format!(
+                    "model '{name}' has an invalid endpoint URL '{url}': {e}"
+                ))
             })
         };
         let endpoint = Endpoint {
@@ -183,16 +182,14 @@ impl ApiKey {
         self.env
     }
 
-    /// The key, or `FAILED_PRECONDITION` naming the variable to set.
+    /// The key, or `INTERNAL` (the service's misconfiguration, not the caller's) naming the
+    /// variable to set.
     pub(crate) fn get(&self, model: &str) -> Result<&str, FlowError> {
         self.value.as_deref().ok_or_else(|| {
-            FlowError::new(
-                Status::FailedPrecondition,
-                format!(
-                    "model '{model}' needs an API key: set the environment variable {} or configure the provider with a key in code",
-                    self.env
-                ),
-            )
+            FlowError::internal(format!(
+                "model '{model}' needs an API key: set the environment variable {} or configure the provider with a key in code",
+                self.env
+            ))
         })
     }
 }

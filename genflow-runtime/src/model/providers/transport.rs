@@ -292,9 +292,8 @@ fn truncate(text: &str) -> String {
 /// A header value from configuration; invalid characters are a configuration error.
 pub(crate) fn header_value(name: &str, value: &str) -> Result<HeaderValue, FlowError> {
     HeaderValue::from_str(value).map_err(|_| {
-        FlowError::new(
-            crate::Status::FailedPrecondition,
-            format!("the configured {name} contains characters not allowed in an HTTP header"),
-        )
+        FlowError::internal(format!(
+            "the configured {name} contains characters not allowed in an HTTP header"
+        ))
     })
 }

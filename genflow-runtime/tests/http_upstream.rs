@@ -41,14 +41,19 @@ fn rate_limited(retry_after: &str) -> Reply {
     )
 }
 
-/// POSTs to `/ask` and returns the status and `Retry-After`.
-async fn ask_once(url: String) -> (u16, Option<String>) {
-    let response = reqwest::Client::new()
+/// POSTs a question to `url`.
+async fn post(url: String) -> reqwest::Response {
+    reqwest::Client::new()
         .post(url)
         .json(&json!({"data": "hi"}))
         .send()
         .await
-        .expect("send");
+        .expect("send")
+}
+
+/// POSTs to `/ask` and returns the status and `Retry-After`.
+async fn ask_once(url: String) -> (u16, Option<String>) {
+    let response = post(url).await;
     let after = response
         .headers()
         .get("retry-after")
@@ -96,12 +101,7 @@ fn echoing_refusal() -> Reply {
 
 /// POSTs to `/ask` and returns the status and the error body.
 async fn ask_error(url: String) -> (u16, serde_json::Value) {
-    let response = reqwest::Client::new()
-        .post(url)
-        .json(&json!({"data": "hi"}))
-        .send()
-        .await
-        .expect("send");
+    let response = post(url).await;
     (
         response.status().as_u16(),
         response.json().await.expect("json"),

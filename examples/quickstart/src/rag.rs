@@ -11,7 +11,8 @@ use crate::docs;
 /// What `ragQuery` takes.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
 pub struct QueryInput {
-    /// The question to answer.
+    /// The question to answer: not blank.
+    #[schemars(pattern(r"\S"))]
     pub question: String,
     /// Extra passages to consider besides the bundled documents.
     #[serde(default)]

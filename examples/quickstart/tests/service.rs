@@ -68,6 +68,34 @@ async fn quickstart_answers_plain_and_streaming_then_stops_cleanly() {
     let body: Value = invalid.json().await.expect("json");
     assert_eq!(body["details"]["errors"][0]["path"], "/question");
 
+    // The contract says what the flow accepts: a blank question is refused by the schema, and
+    // the OpenAPI document requires `data` for it.
+    let blank = http
+        .post(format!("{}/ragQueryStream", service.base))
+        .header("accept", "text/event-stream")
+        .json(&json!({"data": {"question": "  "}}))
+        .send()
+        .await
+        .expect("POST");
+    assert_eq!(blank.status(), 400);
+    let body: Value = blank.json().await.expect("json");
+    assert_eq!(body["details"]["errors"][0]["path"], "/question");
+    let openapi: Value = http
+        .get(format!("{}/openapi.json", service.base))
+        .send()
+        .await
+        .expect("GET /openapi.json")
+        .json()
+        .await
+        .expect("json");
+    let request = &openapi["paths"]["/ragQueryStream"]["post"]["requestBody"];
+    assert_eq!(request["required"], true, "{request}");
+    assert_eq!(
+        request["content"]["application/json"]["schema"]["required"],
+        json!(["data"]),
+        "{request}"
+    );
+
     let metrics = http
         .get(format!("{}/metrics", service.base))
         .send()

@@ -128,12 +128,13 @@ fn operation(
         responses.insert(code.into(), error_ref.clone());
     }
 
+    let (request, required) = request_envelope(flow, &input);
     let mut operation = json!({
         "operationId": meta.name,
         "description": meta.description,
         "requestBody": {
-            "required": false,
-            "content": { "application/json": { "schema": envelope("data", &input) } },
+            "required": required,
+            "content": { "application/json": { "schema": request } },
         },
         "responses": responses,
     });
@@ -148,11 +149,18 @@ fn operation(
 
 /// `{"<key>": schema}`, required unless it is the request's `data`.
 fn envelope(key: &str, schema: &Value) -> Value {
-    let mut object = json!({ "type": "object", "properties": { key: schema } });
-    if key != "data" {
-        object["required"] = json!([key]);
+    json!({ "type": "object", "properties": { key: schema }, "required": [key] })
+}
+
+/// The request envelope: `data` may be left out only when the input accepts `null` (what a
+/// missing `data` is read as); the flag says whether the body is required.
+fn request_envelope(flow: &dyn DynAction, input: &Value) -> (Value, bool) {
+    let required = flow.schemas().validate_input(&Value::Null).is_err();
+    let mut object = json!({ "type": "object", "properties": { "data": input } });
+    if required {
+        object["required"] = json!(["data"]);
     }
-    object
+    (object, required)
 }
 
 /// `components/schemas`, where every root schema and its `$defs` end up, with the `$ref`s

@@ -20,6 +20,8 @@ pub struct Function {
     pub ret: Option<Type>,
     /// `T` of `Result<T, E>`, if the return type has that shape.
     pub output: Option<Type>,
+    /// `E` of `Result<T, E>`, if written.
+    pub error: Option<Type>,
     /// The position of each parameter kind in the user's signature.
     pub order: Vec<ParamKind>,
 }
@@ -120,7 +122,9 @@ impl Function {
             ReturnType::Default => None,
             ReturnType::Type(_, ty) => Some((**ty).clone()),
         };
-        let output = ret.as_ref().and_then(result_ok_type);
+        let result_args = ret.as_ref().map(result_types).unwrap_or_default();
+        let output = result_args.first().cloned();
+        let error = result_args.get(1).cloned();
         Function {
             item,
             ctx,
@@ -128,6 +132,7 @@ impl Function {
             inputs,
             ret,
             output,
+            error,
             order,
         }
     }
@@ -215,10 +220,12 @@ fn state_inner(ty: &Type) -> Option<Type> {
     }
 }
 
-fn result_ok_type(ty: &Type) -> Option<Type> {
-    let segment = last_segment(ty)?;
-    if segment.ident != "Result" {
-        return None;
+/// The type arguments of `ty` when it is a `Result<..>`.
+fn result_types(ty: &Type) -> Vec<Type> {
+    match last_segment(ty) {
+        Some(segment) if segment.ident == "Result" => {
+            type_args(segment).into_iter().cloned().collect()
+        }
+        _ => Vec::new(),
     }
-    type_args(segment).first().map(|t| (*t).clone())
 }

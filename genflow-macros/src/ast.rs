@@ -34,6 +34,8 @@ pub struct CtxParam {
     pub ty: Type,
     /// Whether it is taken by reference.
     pub by_ref: bool,
+    /// The `&mut` of a mutable reference, if written.
+    pub mutability: Option<syn::token::Mut>,
 }
 
 /// An input parameter.
@@ -200,15 +202,16 @@ pub fn type_args(segment: &syn::PathSegment) -> Vec<&Type> {
 }
 
 fn context_param(ty: &Type) -> Option<CtxParam> {
-    let (inner, by_ref) = match ty {
-        Type::Reference(r) => (&*r.elem, true),
-        other => (other, false),
+    let (inner, by_ref, mutability) = match ty {
+        Type::Reference(r) => (&*r.elem, true, r.mutability),
+        other => (other, false, None),
     };
     let segment = last_segment(inner)?;
     (segment.ident == "FlowContext").then(|| CtxParam {
         chunk: type_args(segment).first().map(|t| (*t).clone()),
         ty: ty.clone(),
         by_ref,
+        mutability,
     })
 }
 

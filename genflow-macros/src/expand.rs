@@ -8,7 +8,10 @@ use syn::{Error, Ident, ItemFn, LitStr, Path, Type};
 use crate::ast::{Function, Input, ParamKind, docs as docs_of, last_segment};
 use crate::attr::{self, Common, FlowArgs, ToolArgs};
 use crate::resolve::{path_string, runtime_path};
-use crate::valid::{camel_case, flow_name_problem, is_untyped, parse_timeout, tool_name_problem};
+use crate::valid::{
+    camel_case, check_signature_types, flow_name_problem, is_untyped, parse_timeout,
+    timeout_not_a_string, tool_name_problem, written,
+};
 
 /// Which macro is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,6 +135,7 @@ impl Plan {
             ));
         }
         check_context(kind, func, stream.as_ref(), errors);
+        check_signature_types(func, stream.as_ref(), kind == Kind::Tool, errors);
         if !common.allow_untyped.is_present() {
             for input in &func.inputs {
                 if is_untyped(&input.ty) {
@@ -171,7 +175,11 @@ impl Plan {
             ));
         }
         let timeout_ms = common.timeout.as_ref().and_then(|lit| {
-            parse_timeout(&lit.value())
+            let parsed = match lit {
+                syn::Lit::Str(text) => parse_timeout(&text.value()),
+                other => Err(timeout_not_a_string(other)),
+            };
+            parsed
                 .map_err(|problem| errors.push(Error::new_spanned(lit, problem)))
                 .ok()
         });
@@ -483,7 +491,7 @@ fn output_type(func: &Function, errors: &mut Vec<Error>) -> Option<Type> {
                 ret,
                 format!(
                     "genflow functions return `Result<Output, FlowError>`: write `-> Result<{}, FlowError>` and wrap the value in `Ok(...)`",
-                    ret.to_token_stream()
+                    written(ret)
                 ),
             ));
             None

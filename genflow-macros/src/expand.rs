@@ -9,8 +9,8 @@ use crate::ast::{Function, Input, ParamKind, docs as docs_of, last_segment};
 use crate::attr::{self, Common, FlowArgs, ToolArgs};
 use crate::resolve::{path_string, runtime_path};
 use crate::valid::{
-    camel_case, check_signature_types, flow_name_problem, is_untyped, parse_timeout,
-    timeout_not_a_string, tool_name_problem, written,
+    check_handle_collision, check_signature_types, flow_name_problem, handle_names, is_untyped,
+    parse_timeout, timeout_not_a_string, tool_name_problem, written,
 };
 
 /// Which macro is expanding.
@@ -183,11 +183,11 @@ impl Plan {
                 .map_err(|problem| errors.push(Error::new_spanned(lit, problem)))
                 .ok()
         });
-        let handle = common
-            .handle
-            .unwrap_or_else(|| Ident::new(&camel_case(&sig.ident.to_string()), sig.ident.span()));
+        let names = handle_names(kind == Kind::Tool, &sig.ident, common.handle.as_ref());
+        check_handle_collision(func, &names.handle, errors);
+        let handle = names.handle;
         let output = output_type(func, errors);
-        let input = input_shape(kind, func, &handle, errors)?;
+        let input = input_shape(kind, func, names.args, errors)?;
         Some(Plan {
             kind,
             rt: runtime_path(common.krate.as_ref()),
@@ -502,7 +502,7 @@ fn output_type(func: &Function, errors: &mut Vec<Error>) -> Option<Type> {
 fn input_shape(
     kind: Kind,
     func: &Function,
-    handle: &Ident,
+    args: Ident,
     errors: &mut Vec<Error>,
 ) -> Option<InputShape> {
     let sig = &func.item.sig;
@@ -538,7 +538,7 @@ fn input_shape(
                     ok = false;
                 }
             }
-            ok.then(|| InputShape::Args(format_ident!("{}Args", handle, span = sig.ident.span())))
+            ok.then_some(InputShape::Args(args))
         }
     }
 }

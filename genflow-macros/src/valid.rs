@@ -1,7 +1,7 @@
 //! Checks on names, timeouts and input types that need no type information.
 
-use quote::ToTokens;
-use syn::{Error, GenericArgument, PathArguments, Type};
+use quote::{ToTokens, format_ident};
+use syn::{Error, GenericArgument, Ident, PathArguments, Type};
 
 use crate::ast::{Function, last_segment, type_args};
 
@@ -240,8 +240,55 @@ pub fn is_untyped(ty: &Type) -> bool {
     }
 }
 
+/// The generated type names of one function.
+pub struct HandleNames {
+    /// The handle type.
+    pub handle: Ident,
+    /// The argument struct of a tool with named parameters.
+    pub args: Ident,
+}
+
+/// `rag_query` gets the handle `RagQueryFlow` (a tool `search_db`: `SearchDbTool`) and the
+/// argument struct `SearchDbArgs`; `handle = Name` gives `Name` and `NameArgs`. The suffix
+/// keeps the handle clear of the types users name after the function (`fn budget() ->
+/// Result<Budget, _>`).
+pub fn handle_names(tool: bool, function: &Ident, explicit: Option<&Ident>) -> HandleNames {
+    let camel = camel_case(&function.to_string());
+    let suffix = if tool { "Tool" } else { "Flow" };
+    match explicit {
+        Some(handle) => HandleNames {
+            handle: handle.clone(),
+            args: format_ident!("{}Args", handle, span = function.span()),
+        },
+        None => HandleNames {
+            handle: format_ident!("{}{}", camel, suffix, span = function.span()),
+            args: format_ident!("{}Args", camel, span = function.span()),
+        },
+    }
+}
+
+/// Rejects a handle name that a type in the signature already uses (it would be defined twice).
+pub fn check_handle_collision(func: &Function, handle: &Ident, errors: &mut Vec<Error>) {
+    let written_types = func
+        .inputs
+        .iter()
+        .map(|input| &input.ty)
+        .chain(&func.output)
+        .chain(&func.error);
+    for ty in written_types {
+        if last_segment(ty).is_some_and(|segment| segment.ident == *handle) {
+            errors.push(Error::new_spanned(
+                ty,
+                format!(
+                    "`{handle}` is the name of this function's generated handle type, so it would be defined twice: name the handle with `handle = {handle}Handle` in the attribute"
+                ),
+            ));
+        }
+    }
+}
+
 /// `rag_query` -> `RagQuery`.
-pub fn camel_case(snake: &str) -> String {
+fn camel_case(snake: &str) -> String {
     snake
         .split('_')
         .filter(|part| !part.is_empty())

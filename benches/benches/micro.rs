@@ -101,7 +101,7 @@ fn flow_call(c: &mut Criterion) {
     });
     group.bench_function("registry_call_typed", |b| {
         b.to_async(&rt)
-            .iter(|| async { black_box(registry.call::<Echo>(black_box(typed.clone())).await) })
+            .iter(|| async { black_box(registry.call::<EchoFlow>(black_box(typed.clone())).await) })
     });
     group.bench_function("registry_run_json", |b| {
         b.to_async(&rt)

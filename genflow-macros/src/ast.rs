@@ -20,6 +20,8 @@ pub struct Function {
     pub ret: Option<Type>,
     /// `T` of `Result<T, E>`, if the return type has that shape.
     pub output: Option<Type>,
+    /// `E` of `Result<T, E>`, if written.
+    pub error: Option<Type>,
     /// The position of each parameter kind in the user's signature.
     pub order: Vec<ParamKind>,
 }
@@ -32,6 +34,8 @@ pub struct CtxParam {
     pub ty: Type,
     /// Whether it is taken by reference.
     pub by_ref: bool,
+    /// The `&mut` of a mutable reference, if written.
+    pub mutability: Option<syn::token::Mut>,
 }
 
 /// An input parameter.
@@ -120,7 +124,9 @@ impl Function {
             ReturnType::Default => None,
             ReturnType::Type(_, ty) => Some((**ty).clone()),
         };
-        let output = ret.as_ref().and_then(result_ok_type);
+        let result_args = ret.as_ref().map(result_types).unwrap_or_default();
+        let output = result_args.first().cloned();
+        let error = result_args.get(1).cloned();
         Function {
             item,
             ctx,
@@ -128,6 +134,7 @@ impl Function {
             inputs,
             ret,
             output,
+            error,
             order,
         }
     }
@@ -195,15 +202,16 @@ pub fn type_args(segment: &syn::PathSegment) -> Vec<&Type> {
 }
 
 fn context_param(ty: &Type) -> Option<CtxParam> {
-    let (inner, by_ref) = match ty {
-        Type::Reference(r) => (&*r.elem, true),
-        other => (other, false),
+    let (inner, by_ref, mutability) = match ty {
+        Type::Reference(r) => (&*r.elem, true, r.mutability),
+        other => (other, false, None),
     };
     let segment = last_segment(inner)?;
     (segment.ident == "FlowContext").then(|| CtxParam {
         chunk: type_args(segment).first().map(|t| (*t).clone()),
         ty: ty.clone(),
         by_ref,
+        mutability,
     })
 }
 
@@ -215,10 +223,12 @@ fn state_inner(ty: &Type) -> Option<Type> {
     }
 }
 
-fn result_ok_type(ty: &Type) -> Option<Type> {
-    let segment = last_segment(ty)?;
-    if segment.ident != "Result" {
-        return None;
+/// The type arguments of `ty` when it is a `Result<..>`.
+fn result_types(ty: &Type) -> Vec<Type> {
+    match last_segment(ty) {
+        Some(segment) if segment.ident == "Result" => {
+            type_args(segment).into_iter().cloned().collect()
+        }
+        _ => Vec::new(),
     }
-    type_args(segment).first().map(|t| (*t).clone())
 }

@@ -4,7 +4,7 @@
 use darling::FromMeta;
 use darling::util::Flag;
 use proc_macro2::TokenStream;
-use syn::{Ident, LitStr, Path, Type};
+use syn::{Ident, Lit, LitStr, Path, Type};
 
 /// Keys shared by flows and tools.
 #[derive(Debug, Default, FromMeta)]
@@ -13,8 +13,9 @@ pub struct Common {
     pub name: Option<LitStr>,
     /// The description (default: the doc comment).
     pub description: Option<LitStr>,
-    /// Deadline of one run, e.g. `"30s"`, `"500ms"`, `"1m30s"`.
-    pub timeout: Option<LitStr>,
+    /// Deadline of one run, e.g. `"30s"`, `"500ms"`, `"1m 30s"` (any literal, so that a number
+    /// gets genflow's message).
+    pub timeout: Option<Lit>,
     /// Path of the runtime crate when it is renamed.
     #[darling(rename = "crate")]
     pub krate: Option<Path>,

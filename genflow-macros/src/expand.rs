@@ -8,7 +8,10 @@ use syn::{Error, Ident, ItemFn, LitStr, Path, Type};
 use crate::ast::{Function, Input, ParamKind, docs as docs_of, last_segment};
 use crate::attr::{self, Common, FlowArgs, ToolArgs};
 use crate::resolve::{path_string, runtime_path};
-use crate::valid::{camel_case, flow_name_problem, is_untyped, parse_timeout, tool_name_problem};
+use crate::valid::{
+    check_handle_collision, check_signature_types, flow_name_problem, handle_names, is_untyped,
+    parse_timeout, timeout_not_a_string, tool_name_problem, written,
+};
 
 /// Which macro is expanding.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -132,6 +135,7 @@ impl Plan {
             ));
         }
         check_context(kind, func, stream.as_ref(), errors);
+        check_signature_types(func, stream.as_ref(), kind == Kind::Tool, errors);
         if !common.allow_untyped.is_present() {
             for input in &func.inputs {
                 if is_untyped(&input.ty) {
@@ -171,15 +175,19 @@ impl Plan {
             ));
         }
         let timeout_ms = common.timeout.as_ref().and_then(|lit| {
-            parse_timeout(&lit.value())
+            let parsed = match lit {
+                syn::Lit::Str(text) => parse_timeout(&text.value()),
+                other => Err(timeout_not_a_string(other)),
+            };
+            parsed
                 .map_err(|problem| errors.push(Error::new_spanned(lit, problem)))
                 .ok()
         });
-        let handle = common
-            .handle
-            .unwrap_or_else(|| Ident::new(&camel_case(&sig.ident.to_string()), sig.ident.span()));
+        let names = handle_names(kind == Kind::Tool, &sig.ident, common.handle.as_ref());
+        check_handle_collision(func, &names.handle, errors);
+        let handle = names.handle;
         let output = output_type(func, errors);
-        let input = input_shape(kind, func, &handle, errors)?;
+        let input = input_shape(kind, func, names.args, errors)?;
         Some(Plan {
             kind,
             rt: runtime_path(common.krate.as_ref()),
@@ -238,11 +246,9 @@ impl Plan {
         let location = quote_spanned! {fn_ident.span()=>
             #rt::SourceLocation { file: ::core::file!(), line: ::core::line!() }
         };
-        // Spanned on the return type, so an error type that does not convert is reported there.
-        let into_error = match &func.ret {
-            Some(ret) => quote_spanned!(ret.span()=> #rt::IntoFlowError::into_flow_error(__error)),
-            None => quote!(#rt::IntoFlowError::into_flow_error(__error)),
-        };
+        let bounds = self.contract_bounds(func);
+        let predicates: Vec<&TokenStream> = bounds.iter().map(|(_, p)| p).collect();
+        let registration = self.registration(&bounds);
         quote! {
             #args_struct
 
@@ -252,7 +258,7 @@ impl Plan {
 
             #[automatically_derived]
             const _: () = {
-                impl #rt::Action for #handle {
+                impl #rt::Action for #handle where #(#predicates,)* {
                     type Input = #input_ty;
                     type Output = #output;
                     type Chunk = #chunk;
@@ -282,18 +288,78 @@ impl Plan {
                             #bind_input
                             match #fn_ident(#(#call_args),*).await {
                                 ::core::result::Result::Ok(__output) => ::core::result::Result::Ok(__output),
-                                ::core::result::Result::Err(__error) => ::core::result::Result::Err(#into_error),
+                                ::core::result::Result::Err(__error) => ::core::result::Result::Err(#rt::IntoFlowError::into_flow_error(__error)),
                             }
                         }
                     }
                 }
 
-                impl #rt::#marker for #handle {}
+                impl #rt::#marker for #handle where #(#predicates,)* {}
 
-                #rt::__private::inventory::submit! {
-                    #rt::__private::Registration::of::<#handle>()
-                }
+                #registration
             };
+        }
+    }
+
+    /// Every contract the user's types must meet, as `for<'__a> T: Contract` predicates spanned
+    /// on `T`. The `Action` impl and the argument struct's impls are conditional on them (a
+    /// higher-ranked predicate is not checked where it is declared), and the registration
+    /// requires them one by one, so a type that misses a derive is one error on that type in
+    /// the contract trait's words rather than rustc's bare trait bound.
+    fn contract_bounds(&self, func: &Function) -> Vec<(Span, TokenStream)> {
+        let rt = &self.rt;
+        let bound = |ty: &Type, contract: TokenStream| {
+            let predicate = quote_spanned!(ty.span()=> for<'__a> #ty: #rt::#contract);
+            (ty.span(), predicate)
+        };
+        let mut bounds: Vec<(Span, TokenStream)> = match &self.input {
+            InputShape::Direct(ty) => vec![bound(ty, quote!(FlowInput))],
+            InputShape::Args(_) => func
+                .inputs
+                .iter()
+                .map(|p| bound(&p.ty, quote!(ToolParam)))
+                .collect(),
+        };
+        bounds.push(bound(&self.output, quote!(FlowOutput)));
+        if let Some(chunk) = &self.chunk {
+            bounds.push(bound(chunk, quote!(StreamChunk)));
+        }
+        if let Some(error) = &func.error {
+            let predicate = quote_spanned!(error.span()=>
+                for<'__a> #rt::FlowError: #rt::__private::ConvertsFrom<#error>
+            );
+            bounds.push((error.span(), predicate));
+        }
+        bounds
+    }
+
+    /// The link-time registration, reached through a chain of `const fn`s that each add one
+    /// contract bound: each unmet bound is reported once, at the call spanned on its type.
+    fn registration(&self, bounds: &[(Span, TokenStream)]) -> TokenStream {
+        let rt = &self.rt;
+        let handle = &self.handle;
+        let gates: Vec<Ident> = bounds
+            .iter()
+            .enumerate()
+            .map(|(i, (span, _))| format_ident!("__genflow_contract{}", i, span = *span))
+            .collect();
+        let defs = gates.iter().enumerate().map(|(i, gate)| {
+            let predicates = bounds[..=i].iter().map(|(_, p)| p);
+            let body = match (gates.get(i + 1), bounds.get(i + 1)) {
+                (Some(next), Some((span, _))) => quote_spanned!(*span=> #next()),
+                _ => quote!(#rt::__private::Registration::of::<#handle>()),
+            };
+            quote! {
+                const fn #gate() -> #rt::__private::Registration where #(#predicates,)* { #body }
+            }
+        });
+        let first = match (gates.first(), bounds.first()) {
+            (Some(gate), Some((span, _))) => quote_spanned!(*span=> #gate()),
+            _ => quote!(#rt::__private::Registration::of::<#handle>()),
+        };
+        quote! {
+            #(#defs)*
+            #rt::__private::inventory::submit! { #first }
         }
     }
 
@@ -336,16 +402,23 @@ impl Plan {
                     }
                 });
                 let args_name = args.to_string();
+                // Conditional on the parameters' contracts, like the `Action` impl, so a missing
+                // derive is reported once, by the registration.
+                let predicates: Vec<TokenStream> = types
+                    .iter()
+                    .map(|ty| quote!(for<'__a> #ty: #rt::ToolParam))
+                    .collect();
+                let serde_bound = quote!(#(#predicates),*).to_string();
                 let def = quote! {
                     #[doc = #doc]
                     #[derive(#rt::__private::serde::Deserialize)]
-                    #[serde(crate = #serde)]
+                    #[serde(crate = #serde, bound(deserialize = #serde_bound))]
                     #vis struct #args {
                         #( #(#docs)* pub #fields: #types, )*
                     }
 
                     #[automatically_derived]
-                    impl #rt::__private::schemars::JsonSchema for #args {
+                    impl #rt::__private::schemars::JsonSchema for #args where #(#predicates,)* {
                         fn schema_name() -> #rt::__private::Cow<'static, str> {
                             #rt::__private::Cow::Borrowed(#args_name)
                         }
@@ -418,7 +491,7 @@ fn output_type(func: &Function, errors: &mut Vec<Error>) -> Option<Type> {
                 ret,
                 format!(
                     "genflow functions return `Result<Output, FlowError>`: write `-> Result<{}, FlowError>` and wrap the value in `Ok(...)`",
-                    ret.to_token_stream()
+                    written(ret)
                 ),
             ));
             None
@@ -429,7 +502,7 @@ fn output_type(func: &Function, errors: &mut Vec<Error>) -> Option<Type> {
 fn input_shape(
     kind: Kind,
     func: &Function,
-    handle: &Ident,
+    args: Ident,
     errors: &mut Vec<Error>,
 ) -> Option<InputShape> {
     let sig = &func.item.sig;
@@ -465,7 +538,7 @@ fn input_shape(
                     ok = false;
                 }
             }
-            ok.then(|| InputShape::Args(format_ident!("{}Args", handle, span = sig.ident.span())))
+            ok.then_some(InputShape::Args(args))
         }
     }
 }

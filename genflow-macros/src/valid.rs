@@ -1,8 +1,9 @@
 //! Checks on names, timeouts and input types that need no type information.
 
-use syn::Type;
+use quote::{ToTokens, format_ident};
+use syn::{Error, GenericArgument, Ident, PathArguments, Type};
 
-use crate::ast::{last_segment, type_args};
+use crate::ast::{Function, last_segment, type_args};
 
 /// Why `name` cannot be a flow name (a URL path segment), if it cannot.
 pub fn flow_name_problem(name: &str) -> Option<String> {
@@ -58,54 +59,171 @@ fn suggest_name(name: &str) -> String {
     }
 }
 
-/// Parses a duration such as `"30s"`, `"500ms"`, `"2m"`, `"1h"` or `"1m30s"` into milliseconds.
+/// The accepted duration forms, for messages.
+const DURATION_FORMS: &str = "\"500ms\", \"30s\", \"1m 30s\" or \"2h\"";
+
+/// Parses a `timeout` into milliseconds with `humantime`, the grammar of the config file's
+/// durations: `"500ms"`, `"30s"`, `"1m 30s"`, `"1m30s"`, `"2h"`.
 pub fn parse_timeout(text: &str) -> Result<u64, String> {
-    let hint = "write a duration such as \"500ms\", \"30s\", \"2m\", \"1h\" or \"1m30s\"";
-    let mut total: u64 = 0;
-    let mut rest = text.trim();
-    if rest.is_empty() {
-        return Err(format!("empty timeout: {hint}"));
-    }
-    while !rest.is_empty() {
-        let digits = rest
-            .find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        if digits == 0 {
-            return Err(format!(
-                "invalid timeout `{text}`: expected a number; {hint}"
-            ));
-        }
-        let number: u64 = rest[..digits]
-            .parse()
-            .map_err(|_| format!("invalid timeout `{text}`: number too large"))?;
-        rest = &rest[digits..];
-        let unit_len = rest
-            .find(|c: char| c.is_ascii_digit())
-            .unwrap_or(rest.len());
-        let millis_per = match &rest[..unit_len] {
-            "ms" => 1,
-            "s" => 1_000,
-            "m" => 60_000,
-            "h" => 3_600_000,
-            "" => return Err(format!("invalid timeout `{text}`: missing unit; {hint}")),
-            unit => {
-                return Err(format!(
-                    "invalid timeout `{text}`: unknown unit `{unit}`; {hint}"
-                ));
-            }
-        };
-        rest = &rest[unit_len..];
-        total = number
-            .checked_mul(millis_per)
-            .and_then(|ms| total.checked_add(ms))
-            .ok_or_else(|| format!("invalid timeout `{text}`: too large"))?;
-    }
-    if total == 0 {
+    let duration = humantime::parse_duration(text)
+        .map_err(|e| format!("`{text}` is not a duration ({e}); write e.g. {DURATION_FORMS}"))?;
+    let millis = u64::try_from(duration.as_millis())
+        .map_err(|_| format!("timeout `{text}` is too large"))?;
+    if millis == 0 {
         return Err(format!(
-            "timeout `{text}` is zero: every run would fail; {hint}"
+            "timeout `{text}` is under a millisecond: every run would fail; write e.g. {DURATION_FORMS}"
         ));
     }
-    Ok(total)
+    Ok(millis)
+}
+
+/// The message for a `timeout` that is not a string literal (`timeout = 30`).
+pub fn timeout_not_a_string(lit: &syn::Lit) -> String {
+    let suggestion = match lit {
+        syn::Lit::Int(int) => format!("`timeout = \"{}s\"`", int.base10_digits()),
+        _ => "`timeout = \"30s\"`".to_owned(),
+    };
+    format!("`timeout` takes a duration string such as {DURATION_FORMS}: write {suggestion}")
+}
+
+/// Rejects what rustc would otherwise report in its own words: borrowed or `impl Trait` input
+/// and output types, a `&mut` context, and a context whose chunk type is not the declared one.
+pub fn check_signature_types(
+    func: &Function,
+    stream: Option<&Type>,
+    tool: bool,
+    errors: &mut Vec<Error>,
+) {
+    let what = if tool {
+        "tool arguments are"
+    } else {
+        "a flow's input is"
+    };
+    for input in &func.inputs {
+        match unsupported_part(&input.ty) {
+            Some(Unsupported::Borrowed(reference)) => errors.push(Error::new_spanned(
+                reference,
+                format!(
+                    "{what} deserialized from JSON and cannot borrow: take `{}` instead of `{}`",
+                    written(&owned(reference)),
+                    written(reference),
+                ),
+            )),
+            Some(Unsupported::Opaque(opaque)) => errors.push(Error::new_spanned(
+                opaque,
+                "`impl Trait` has no JSON Schema: take a concrete type deriving `Deserialize` and `JsonSchema`",
+            )),
+            None => {}
+        }
+    }
+    if let Some(output) = &func.output {
+        match unsupported_part(output) {
+            Some(Unsupported::Borrowed(reference)) => errors.push(Error::new_spanned(
+                reference,
+                format!(
+                    "an output is serialized after the call returns and cannot borrow: return `{}` instead of `{}`",
+                    written(&owned(reference)),
+                    written(reference),
+                ),
+            )),
+            Some(Unsupported::Opaque(opaque)) => errors.push(Error::new_spanned(
+                opaque,
+                "`impl Trait` has no JSON Schema: return a concrete type deriving `Serialize` and `JsonSchema`",
+            )),
+            None => {}
+        }
+    }
+    if let Some(ctx) = &func.ctx {
+        if let Some(mutability) = ctx.mutability {
+            errors.push(Error::new_spanned(
+                mutability,
+                "the context is shared by the run's steps: take it by shared reference, `ctx: &FlowContext`",
+            ));
+        }
+        if let (Some(chunk), Some(declared)) = (&ctx.chunk, stream)
+            && written(chunk) != written(declared)
+        {
+            errors.push(Error::new_spanned(
+                chunk,
+                format!(
+                    "this context streams `{}`, but the flow declares `stream = {}`: take `ctx: &FlowContext<{}>`",
+                    written(chunk),
+                    written(declared),
+                    written(declared),
+                ),
+            ));
+        }
+    }
+}
+
+/// What a signature type must not contain.
+enum Unsupported<'a> {
+    /// A reference.
+    Borrowed(&'a Type),
+    /// An `impl Trait`.
+    Opaque(&'a Type),
+}
+
+/// The first reference or `impl Trait` in `ty`, outermost first.
+fn unsupported_part(ty: &Type) -> Option<Unsupported<'_>> {
+    match ty {
+        Type::Reference(_) => Some(Unsupported::Borrowed(ty)),
+        Type::ImplTrait(_) => Some(Unsupported::Opaque(ty)),
+        Type::Paren(inner) => unsupported_part(&inner.elem),
+        Type::Group(inner) => unsupported_part(&inner.elem),
+        Type::Slice(inner) => unsupported_part(&inner.elem),
+        Type::Array(inner) => unsupported_part(&inner.elem),
+        Type::Tuple(tuple) => tuple.elems.iter().find_map(unsupported_part),
+        Type::Path(path) => path
+            .path
+            .segments
+            .iter()
+            .filter_map(|segment| match &segment.arguments {
+                PathArguments::AngleBracketed(args) => Some(args),
+                _ => None,
+            })
+            .flat_map(|args| &args.args)
+            .find_map(|arg| match arg {
+                GenericArgument::Type(t) => unsupported_part(t),
+                _ => None,
+            }),
+        _ => None,
+    }
+}
+
+/// The owned type a reference stands for: `&str` -> `String`, `&[T]` -> `Vec<T>`, `&T` -> `T`.
+fn owned(reference: &Type) -> Type {
+    let Type::Reference(r) = reference else {
+        return reference.clone();
+    };
+    match &*r.elem {
+        Type::Path(p) if p.path.is_ident("str") => syn::parse_quote!(String),
+        Type::Slice(slice) => {
+            let elem = &slice.elem;
+            syn::parse_quote!(Vec<#elem>)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A type as the user would write it (`Vec<String>`, not `Vec < String >`), for messages.
+pub fn written(ty: &impl ToTokens) -> String {
+    let spaced = ty.to_token_stream().to_string();
+    let mut out = String::with_capacity(spaced.len());
+    let mut chars = spaced.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == ' ' {
+            let prev = out.chars().last();
+            let next = chars.peek().copied();
+            let glue_prev = matches!(prev, Some('<' | '&' | ':' | '(' | '[' | '\''));
+            let glue_next = matches!(next, Some('<' | '>' | ',' | ':' | ')' | ']'));
+            if glue_prev || glue_next {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Whether `ty` is an untyped JSON value (`serde_json::Value`, or a map or list of them).
@@ -122,8 +240,55 @@ pub fn is_untyped(ty: &Type) -> bool {
     }
 }
 
+/// The generated type names of one function.
+pub struct HandleNames {
+    /// The handle type.
+    pub handle: Ident,
+    /// The argument struct of a tool with named parameters.
+    pub args: Ident,
+}
+
+/// `rag_query` gets the handle `RagQueryFlow` (a tool `search_db`: `SearchDbTool`) and the
+/// argument struct `SearchDbArgs`; `handle = Name` gives `Name` and `NameArgs`. The suffix
+/// keeps the handle clear of the types users name after the function (`fn budget() ->
+/// Result<Budget, _>`).
+pub fn handle_names(tool: bool, function: &Ident, explicit: Option<&Ident>) -> HandleNames {
+    let camel = camel_case(&function.to_string());
+    let suffix = if tool { "Tool" } else { "Flow" };
+    match explicit {
+        Some(handle) => HandleNames {
+            handle: handle.clone(),
+            args: format_ident!("{}Args", handle, span = function.span()),
+        },
+        None => HandleNames {
+            handle: format_ident!("{}{}", camel, suffix, span = function.span()),
+            args: format_ident!("{}Args", camel, span = function.span()),
+        },
+    }
+}
+
+/// Rejects a handle name that a type in the signature already uses (it would be defined twice).
+pub fn check_handle_collision(func: &Function, handle: &Ident, errors: &mut Vec<Error>) {
+    let written_types = func
+        .inputs
+        .iter()
+        .map(|input| &input.ty)
+        .chain(&func.output)
+        .chain(&func.error);
+    for ty in written_types {
+        if last_segment(ty).is_some_and(|segment| segment.ident == *handle) {
+            errors.push(Error::new_spanned(
+                ty,
+                format!(
+                    "`{handle}` is the name of this function's generated handle type, so it would be defined twice: name the handle with `handle = {handle}Handle` in the attribute"
+                ),
+            ));
+        }
+    }
+}
+
 /// `rag_query` -> `RagQuery`.
-pub fn camel_case(snake: &str) -> String {
+fn camel_case(snake: &str) -> String {
     snake
         .split('_')
         .filter(|part| !part.is_empty())
@@ -148,16 +313,9 @@ mod tests {
         assert_eq!(parse_timeout("2m"), Ok(120_000));
         assert_eq!(parse_timeout("1h"), Ok(3_600_000));
         assert_eq!(parse_timeout("1m30s"), Ok(90_000));
-        for bad in [
-            "",
-            "30",
-            "s",
-            "3 s",
-            "10x",
-            "0s",
-            "-1s",
-            "99999999999999999999h",
-        ] {
+        assert_eq!(parse_timeout("1m 30s"), Ok(90_000));
+        assert_eq!(parse_timeout("2 days"), Ok(172_800_000));
+        for bad in ["", "30", "s", "10x", "0s", "-1s", "99999999999999999999h"] {
             assert!(parse_timeout(bad).is_err(), "{bad:?} should be rejected");
         }
     }
@@ -188,6 +346,47 @@ mod tests {
             syn::parse_quote!(HashMap<String, u32>),
         ];
         assert!(!typed.iter().any(is_untyped));
+    }
+
+    #[test]
+    fn types_print_as_written() {
+        let cases: [(Type, &str); 4] = [
+            (syn::parse_quote!(Vec<String>), "Vec<String>"),
+            (syn::parse_quote!(&'a [u8]), "&'a [u8]"),
+            (
+                syn::parse_quote!(std::collections::HashMap<String, (u32, bool)>),
+                "std::collections::HashMap<String, (u32, bool)>",
+            ),
+            (
+                syn::parse_quote!(::core::option::Option<&mut str>),
+                "::core::option::Option<&mut str>",
+            ),
+        ];
+        for (ty, text) in cases {
+            assert_eq!(written(&ty), text);
+        }
+    }
+
+    #[test]
+    fn borrowed_types_suggest_owned_ones() {
+        let cases: [(Type, &str); 3] = [
+            (syn::parse_quote!(&str), "String"),
+            (syn::parse_quote!(&'a [u32]), "Vec<u32>"),
+            (syn::parse_quote!(&Question), "Question"),
+        ];
+        for (ty, text) in cases {
+            assert_eq!(written(&owned(&ty)), text);
+        }
+        let nested: Type = syn::parse_quote!(Vec<Option<&str>>);
+        assert!(matches!(
+            unsupported_part(&nested),
+            Some(Unsupported::Borrowed(_))
+        ));
+        let opaque: Type = syn::parse_quote!(Vec<impl Serialize>);
+        assert!(matches!(
+            unsupported_part(&opaque),
+            Some(Unsupported::Opaque(_))
+        ));
     }
 
     #[test]

@@ -45,11 +45,6 @@ pub trait StreamChunk: Serialize + JsonSchema + Send + 'static {}
 impl<T: Serialize + JsonSchema + Send + 'static> StreamChunk for T {}
 
 /// An error type a flow or tool may return: anything `FlowError` converts from.
-#[diagnostic::on_unimplemented(
-    message = "`{Self}` cannot be converted into a `FlowError`",
-    label = "the error type of a flow or tool must convert into `FlowError`",
-    note = "return `FlowError` (alias `ToolError`), or implement `From<{Self}> for FlowError` choosing the status your error maps to"
-)]
 pub trait IntoFlowError {
     /// Converts into a `FlowError`.
     fn into_flow_error(self) -> FlowError;
@@ -57,9 +52,21 @@ pub trait IntoFlowError {
 
 impl<E> IntoFlowError for E
 where
-    FlowError: From<E>,
+    FlowError: ConvertsFrom<E>,
 {
     fn into_flow_error(self) -> FlowError {
         FlowError::from(self)
     }
 }
+
+/// `FlowError: ConvertsFrom<E>` is `FlowError: From<E>` in genflow's words: the macros require
+/// it for a flow's error type `E`. Its subject is `FlowError`, like `From`'s, so rustc reports
+/// this message rather than the bare `From` bound.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "`{E}` cannot be converted into a `FlowError`",
+    label = "the error type of a flow or tool must convert into `FlowError`",
+    note = "return `FlowError` (alias `ToolError`), or implement `From<{E}> for FlowError` choosing the status your error maps to"
+)]
+pub trait ConvertsFrom<E>: From<E> {}
+impl<T: From<E>, E> ConvertsFrom<E> for T {}

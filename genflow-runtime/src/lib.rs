@@ -83,6 +83,7 @@ pub mod prelude {
 /// Used by the macros' generated code and the JSON-Schema-Test-Suite test; not a public API.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::contract::ConvertsFrom;
     pub use crate::registry::Registration;
     pub use crate::schema::{ArgField, args_schema, param_schema};
     pub use crate::validate::Validator;

@@ -45,8 +45,8 @@ fn discovered_duplicates_fail_the_build_naming_both_locations() {
 #[test]
 fn registering_the_same_handle_twice_is_not_a_duplicate() {
     let registry = Registry::manual()
-        .register(First)
-        .register(First)
+        .register(FirstFlow)
+        .register(FirstFlow)
         .build()
         .expect("same handle twice is fine");
     assert_eq!(registry.actions().len(), 1);

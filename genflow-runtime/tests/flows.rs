@@ -97,7 +97,7 @@ async fn fan_out(ctx: &FlowContext, queries: Vec<String>) -> Result<Vec<Vec<Stri
     ctx.all(
         queries
             .into_iter()
-            .map(|query| ctx.call::<SearchDb>(SearchDbArgs { query, limit: None })),
+            .map(|query| ctx.call::<SearchDbTool>(SearchDbArgs { query, limit: None })),
     )
     .await
 }
@@ -130,7 +130,7 @@ async fn direct_call_and_registry_agree() {
     assert_eq!(serde_json::to_value(&direct).expect("output json"), through);
     assert_eq!(through["answer"], "why? (2 docs)");
     let typed = registry()
-        .call::<RagQuery>(input)
+        .call::<RagQueryFlow>(input)
         .await
         .expect("typed call");
     assert_eq!(typed, direct);

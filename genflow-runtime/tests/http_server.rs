@@ -154,7 +154,7 @@ async fn success_returns_result_and_trace_headers() {
 
     let client = FlowClient::new(&running.base);
     let typed = client
-        .run::<RagQuery>(QueryInput {
+        .run::<RagQueryFlow>(QueryInput {
             question: "typed".into(),
             context: vec![],
         })
@@ -445,7 +445,7 @@ async fn api_key_and_custom_providers() {
     let allowed = client
         .bearer("s3cret")
         .expect("header")
-        .run::<Whoami>(())
+        .run::<WhoamiFlow>(())
         .await;
     assert_eq!(allowed.expect("authorized"), "a key holder");
     running.stop().await;

@@ -116,7 +116,7 @@ async fn chunks_then_one_result_frame() {
     );
 
     let events: Vec<_> = FlowClient::new(&running.base)
-        .stream::<Words>("d e".to_owned())
+        .stream::<WordsFlow>("d e".to_owned())
         .await
         .expect("stream")
         .collect()
@@ -139,7 +139,7 @@ async fn a_plain_flow_asked_to_stream_sends_only_its_result() {
     let (_, body) = sse(&running, "/plain", json!("hi")).await;
     assert_eq!(body, "data: {\"result\":\"HI\"}\n\n");
     let output = FlowClient::new(&running.base)
-        .stream::<Plain>("yo".to_owned())
+        .stream::<PlainFlow>("yo".to_owned())
         .await
         .expect("stream")
         .output()
@@ -186,7 +186,7 @@ async fn every_failure_ends_with_one_error_frame() {
     assert_eq!(body["details"]["errors"][0]["path"], "", "{body}");
 
     let mut events = FlowClient::new(&running.base)
-        .stream::<Breaks>("fail".to_owned())
+        .stream::<BreaksFlow>("fail".to_owned())
         .await
         .expect("stream");
     let first = events.next().await.map(|e| e.expect("chunk"));
@@ -225,7 +225,7 @@ async fn chunks_arrive_before_the_flow_finishes() {
     let gate = registry.context().state::<Gate>().expect("gate");
     let running = start(FlowServer::new(registry)).await;
     let mut events = FlowClient::new(&running.base)
-        .stream::<Waits>(())
+        .stream::<WaitsFlow>(())
         .await
         .expect("stream");
     // The flow is still waiting for the release: the chunk was not buffered.
@@ -274,7 +274,7 @@ async fn a_client_that_disconnects_mid_stream_cancels_the_flow() {
 async fn shutdown_mid_stream_sends_a_terminal_frame() {
     let running = start_with(server(), |s| s.grace(Duration::from_millis(50))).await;
     let mut events = FlowClient::new(&running.base)
-        .stream::<Waits>(())
+        .stream::<WaitsFlow>(())
         .await
         .expect("stream");
     let first = within(events.next()).await.map(|e| e.expect("chunk"));
@@ -318,7 +318,7 @@ async fn the_client_reads_genkit_servers_and_notices_cut_streams() {
     )
     .await;
     let mut events = FlowClient::new(&base)
-        .stream::<Words>(String::new())
+        .stream::<WordsFlow>(String::new())
         .await
         .expect("stream");
     assert_eq!(
@@ -336,7 +336,7 @@ async fn the_client_reads_genkit_servers_and_notices_cut_streams() {
     let (base, task) =
         foreign("data: {\"message\":\"x\"}\r\n\r\ndata: {\"result\":7}\r\n\r\n").await;
     let output = FlowClient::new(&base)
-        .stream::<Words>(String::new())
+        .stream::<WordsFlow>(String::new())
         .await
         .expect("stream")
         .output()
@@ -348,7 +348,7 @@ async fn the_client_reads_genkit_servers_and_notices_cut_streams() {
     // A stream cut before its terminal frame.
     let (base, task) = foreign("data: {\"message\":\"x\"}\n\n").await;
     let err = FlowClient::new(&base)
-        .stream::<Words>(String::new())
+        .stream::<WordsFlow>(String::new())
         .await
         .expect("stream")
         .output()

@@ -37,7 +37,7 @@ async fn without_a_registry_every_input_is_refused() {
         .build()
         .expect("empty registry")
         .context();
-    let err = Lookup
+    let err = LookupFlow
         .invoke(ctx, json!({"code": "A-1"}), None)
         .await
         .expect_err("not run unchecked");

@@ -92,7 +92,7 @@ async fn the_test_model_calls_every_tool_then_answers_with_valid_data() {
     let generated = bounded(
         ctx.generate()
             .prompt("find red shoes")
-            .tool::<SearchDb>()
+            .tool::<SearchDbTool>()
             .output::<Product>()
             .run(),
     )
@@ -124,8 +124,8 @@ async fn tool_calls_of_one_turn_run_concurrently() {
     let generation = bounded(
         ctx.generate()
             .prompt("stock and price?")
-            .tool::<CheckStock>()
-            .tool::<CheckPrice>()
+            .tool::<CheckStockTool>()
+            .tool::<CheckPriceTool>()
             .run(),
     )
     .await
@@ -156,8 +156,8 @@ async fn invalid_tool_input_and_tool_errors_go_back_to_the_model() {
         models
             .generate()
             .prompt("search")
-            .tool::<SearchDb>()
-            .tool::<Broken>()
+            .tool::<SearchDbTool>()
+            .tool::<BrokenTool>()
             .run(),
     )
     .await
@@ -195,7 +195,7 @@ async fn too_many_tool_rounds_abort() {
         scripted(&model)
             .generate()
             .prompt("loop")
-            .tool::<SearchDb>()
+            .tool::<SearchDbTool>()
             .max_turns(2)
             .run(),
     )
@@ -216,7 +216,7 @@ async fn tool_requests_can_be_returned_to_the_caller() {
         scripted(&model)
             .generate()
             .prompt("search")
-            .tool::<SearchDb>()
+            .tool::<SearchDbTool>()
             .return_tool_requests(true)
             .run(),
     )
@@ -236,7 +236,7 @@ async fn a_tool_schema_is_made_once_per_action_not_per_generate() {
             scripted(&model)
                 .generate()
                 .prompt(prompt)
-                .tool::<SearchDb>()
+                .tool::<SearchDbTool>()
                 .run(),
         )
         .await
@@ -247,7 +247,7 @@ async fn a_tool_schema_is_made_once_per_action_not_per_generate() {
         .iter()
         .map(|r| r.tools[0].input_schema.embeddable_json())
         .collect();
-    let action = <SearchDb as Action>::schemas().shared_input();
+    let action = <SearchDbTool as Action>::schemas().shared_input();
     assert!(
         std::ptr::eq(offered[0], offered[1]),
         "one schema per action"
@@ -408,9 +408,15 @@ impl Middleware for Counting {
 async fn middleware_wraps_model_and_tool_calls() {
     let counting = Counting::default();
     let models = Models::new().middleware(counting.clone());
-    let generation = bounded(models.generate().prompt("find").tool::<SearchDb>().run())
-        .await
-        .expect("runs");
+    let generation = bounded(
+        models
+            .generate()
+            .prompt("find")
+            .tool::<SearchDbTool>()
+            .run(),
+    )
+    .await
+    .expect("runs");
     assert_eq!(counting.models.load(Ordering::SeqCst), 2);
     assert_eq!(counting.tools.load(Ordering::SeqCst), 1);
     assert_eq!(generation.text(), r#"{"search_db":{"wrapped":["a"]}}"#);
@@ -444,7 +450,7 @@ async fn dropping_a_generate_cancels_its_tools() {
         .with_state(Models::new())
         .with_state(Arc::clone(&dropped))
         .with_state(Arc::clone(&started));
-    let run = ctx.generate().prompt("go").tool::<Forever>().run();
+    let run = ctx.generate().prompt("go").tool::<ForeverTool>().run();
     tokio::select! {
         _ = run => panic!("the tool never finishes"),
         () = started.notified() => {}

@@ -84,7 +84,7 @@ async fn tool_round_trip_sends_real_requests() {
         .system("Be brief.")
         .prompt("What is the weather in SF?")
         .media(Media::base64("image/png", "iVBORw0K"))
-        .tool::<GetWeather>()
+        .tool::<GetWeatherTool>()
         .run()
         .await
         .expect("generates");
@@ -222,7 +222,7 @@ async fn streamed_tool_use_with_split_partial_json() {
     let mut stream = models(&server)
         .generate()
         .prompt("Weather in Paris?")
-        .tool::<GetWeather>()
+        .tool::<GetWeatherTool>()
         .stream();
     let mut chunks = Vec::new();
     while let Some(chunk) = stream.next().await {

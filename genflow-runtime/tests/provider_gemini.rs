@@ -73,7 +73,7 @@ async fn function_calling_round_trip_keeps_the_thought_signature() {
         .prompt("How many days until New Year's Eve?")
         .temperature(0.0)
         .max_output_tokens(256)
-        .tool::<Now>()
+        .tool::<NowTool>()
         .run()
         .await
         .expect("generates");

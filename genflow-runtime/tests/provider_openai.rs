@@ -95,7 +95,7 @@ async fn tool_round_trip_sends_real_requests() {
         .prompt("What is the weather like in Boston today?")
         .temperature(0.2)
         .max_output_tokens(100)
-        .tool::<GetCurrentWeather>()
+        .tool::<GetCurrentWeatherTool>()
         .run()
         .await
         .expect("generates");
@@ -222,8 +222,8 @@ async fn streamed_tool_call_deltas_are_reassembled_and_run_in_parallel() {
     let mut stream = models(&server)
         .generate()
         .prompt("Weather in Edinburgh and the AAPL price?")
-        .tool::<GetCurrentWeather>()
-        .tool::<GetStockPrice>()
+        .tool::<GetCurrentWeatherTool>()
+        .tool::<GetStockPriceTool>()
         .stream();
     let mut chunks = Vec::new();
     while let Some(chunk) = stream.next().await {
@@ -514,7 +514,7 @@ async fn tool_choice_and_ollama_non_strict_output() {
             "https://example.com/oslo.png",
             Some("image/png"),
         ))
-        .tool::<GetCurrentWeather>()
+        .tool::<GetCurrentWeatherTool>()
         .tool_choice(ToolChoice::None)
         .max_output_tokens(50)
         .generate_data::<Location>()

@@ -42,7 +42,7 @@ async fn search_db(
 
 #[test]
 fn flow_schemas() {
-    let schemas = <RagQuery as Action>::schemas();
+    let schemas = <RagQueryFlow as Action>::schemas();
     insta::assert_json_snapshot!("rag_query_input", schemas.input());
     insta::assert_json_snapshot!("rag_query_output", schemas.output());
     assert!(schemas.chunk().is_none());
@@ -51,13 +51,16 @@ fn flow_schemas() {
 
 #[test]
 fn tool_schema() {
-    insta::assert_json_snapshot!("search_db_input", <SearchDb as Action>::schemas().input());
+    insta::assert_json_snapshot!(
+        "search_db_input",
+        <SearchDbTool as Action>::schemas().input()
+    );
     let _ = search_db;
 }
 
 #[test]
 fn schemas_are_generated_once() {
-    let first: *const _ = <SearchDb as Action>::schemas();
-    let second: *const _ = <SearchDb as Action>::schemas();
+    let first: *const _ = <SearchDbTool as Action>::schemas();
+    let second: *const _ = <SearchDbTool as Action>::schemas();
     assert_eq!(first, second);
 }

@@ -26,7 +26,10 @@ async fn letters(ctx: &FlowContext, sentence: String) -> Result<Vec<usize>, Flow
     ctx.run("count", async {
         let mut counts = Vec::new();
         for word in words {
-            counts.push(ctx.call::<CountLetters>(CountLettersArgs { word }).await?);
+            counts.push(
+                ctx.call::<CountLettersTool>(CountLettersArgs { word })
+                    .await?,
+            );
         }
         Ok::<_, FlowError>(counts)
     })

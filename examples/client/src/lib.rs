@@ -3,7 +3,7 @@
 
 use futures::StreamExt;
 use genflow_runtime::client::{ClientError, FlowClient, StreamEvent};
-use quickstart::rag::{QueryInput, QueryOutput, RagQuery, RagQueryStream};
+use quickstart::rag::{QueryInput, QueryOutput, RagQueryFlow, RagQueryStreamFlow};
 
 /// What the demo got back.
 #[derive(Debug)]
@@ -23,9 +23,9 @@ pub async fn demo(base_url: &str, question: &str) -> Result<Demo, ClientError> {
         question: question.to_owned(),
         context: Vec::new(),
     };
-    let plain = client.run::<RagQuery>(input()).await?;
+    let plain = client.run::<RagQueryFlow>(input()).await?;
 
-    let mut stream = client.stream::<RagQueryStream>(input()).await?;
+    let mut stream = client.stream::<RagQueryStreamFlow>(input()).await?;
     let mut chunks = Vec::new();
     let mut streamed = None;
     while let Some(event) = stream.next().await {

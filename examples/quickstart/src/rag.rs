@@ -97,7 +97,7 @@ async fn retrieve<C>(ctx: &FlowContext<C>, input: &QueryInput) -> Result<Vec<Pas
         return Err(FlowError::invalid_argument("question must not be empty"));
     }
     let mut passages = ctx
-        .call::<SearchDocs>(SearchDocsArgs {
+        .call::<SearchDocsTool>(SearchDocsArgs {
             query: input.question.clone(),
             limit: None,
         })

@@ -4,7 +4,7 @@
 
 use genflow_runtime::model::GenerateExt;
 use genflow_runtime::prelude::*;
-use quickstart::rag::SearchDocs;
+use quickstart::rag::SearchDocsTool;
 
 /// What `planTrip` takes.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -54,9 +54,9 @@ pub async fn plan_trip(ctx: &FlowContext, input: TripInput) -> Result<TripPlan, 
     ctx.generate()
         .system("Plan trips. Call getWeather and hotelPrice (in parallel) before answering; use searchDocs for questions about genflow.")
         .prompt(format!("Plan {} nights in {}.", input.nights, input.city))
-        .tool::<GetWeather>()
-        .tool::<HotelPrice>()
-        .tool::<SearchDocs>()
+        .tool::<GetWeatherTool>()
+        .tool::<HotelPriceTool>()
+        .tool::<SearchDocsTool>()
         .max_turns(MAX_TURNS)
         .generate_data::<TripPlan>()
         .await

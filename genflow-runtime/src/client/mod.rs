@@ -20,9 +20,9 @@
 //!
 //! # async fn demo() -> Result<(), genflow_runtime::client::ClientError> {
 //! let client = FlowClient::new("http://127.0.0.1:3400").bearer("s3cret")?;
-//! let text: String = client.run::<Parrot>(Question { text: "hi".into() }).await?;
+//! let text: String = client.run::<ParrotFlow>(Question { text: "hi".into() }).await?;
 //!
-//! let mut events = client.stream::<Parrot>(Question { text: "hi".into() }).await?;
+//! let mut events = client.stream::<ParrotFlow>(Question { text: "hi".into() }).await?;
 //! while let Some(event) = events.next().await {
 //!     match event? {
 //!         StreamEvent::Chunk(word) => print!("{word} "),

@@ -10,12 +10,15 @@ use serde::{Deserialize, Deserializer, de};
 pub struct HumanDuration(pub Duration);
 
 impl HumanDuration {
-    /// Parses `"500ms"`, `"30s"`, `"2m"`, `"1h 30m"`.
+    /// Parses `"500ms"`, `"30s"`, `"1m 30s"`, `"1m30s"`, `"2h"` with `humantime`, the grammar
+    /// `#[flow(timeout = "...")]` accepts too.
     pub fn parse(text: &str) -> Result<HumanDuration, String> {
         humantime::parse_duration(text)
             .map(HumanDuration)
             .map_err(|e| {
-                format!("`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\" or \"2m\"")
+                format!(
+                    "`{text}` is not a duration ({e}); write e.g. \"500ms\", \"30s\", \"1m 30s\" or \"2h\""
+                )
             })
     }
 }
@@ -100,6 +103,16 @@ mod tests {
             HumanDuration::parse("1m 30s"),
             Ok(HumanDuration(Duration::from_secs(90)))
         );
-        assert!(HumanDuration::parse("soon").is_err());
+        assert_eq!(
+            HumanDuration::parse("1m30s"),
+            Ok(HumanDuration(Duration::from_secs(90)))
+        );
+        assert_eq!(
+            HumanDuration::parse("500ms"),
+            Ok(HumanDuration(Duration::from_millis(500)))
+        );
+        for bad in ["soon", "30", ""] {
+            assert!(HumanDuration::parse(bad).is_err(), "{bad:?}");
+        }
     }
 }

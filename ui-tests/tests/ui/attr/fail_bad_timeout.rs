@@ -7,7 +7,7 @@ async fn ask(input: String) -> Result<String, FlowError> {
 }
 
 /// A timeout in an unknown unit.
-#[flow(timeout = "2 days")]
+#[flow(timeout = "2 fortnights")]
 async fn later(input: String) -> Result<String, FlowError> {
     Ok(input)
 }

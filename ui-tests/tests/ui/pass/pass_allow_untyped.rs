@@ -9,5 +9,5 @@ async fn store(doc: serde_json::Value) -> Result<bool, FlowError> {
 
 fn main() {
     let _ = store;
-    assert_eq!(<Store as Action>::META.name, "store");
+    assert_eq!(<StoreFlow as Action>::META.name, "store");
 }

@@ -28,8 +28,8 @@ async fn main() {
         .await
         .unwrap();
     assert_eq!(direct.answer, "q");
-    assert_eq!(<RagQuery as Action>::META.name, "ragQuery");
-    assert_eq!(RagQuery::META.timeout, Some(std::time::Duration::from_secs(30)));
+    assert_eq!(<RagQueryFlow as Action>::META.name, "ragQuery");
+    assert_eq!(RagQueryFlow::META.timeout, Some(std::time::Duration::from_secs(30)));
     let registry = Registry::builder().build().unwrap();
     let out = registry.run("ragQuery", serde_json::json!({"question": "q"})).await.unwrap();
     assert_eq!(out["answer"], "q");

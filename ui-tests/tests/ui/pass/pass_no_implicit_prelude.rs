@@ -24,6 +24,6 @@ async fn search(
 
 fn main() {
     let _ = (echo, search);
-    let _ = <Echo as ::genflow_runtime::Action>::schemas();
-    let _ = <Search as ::genflow_runtime::Action>::schemas();
+    let _ = <EchoFlow as ::genflow_runtime::Action>::schemas();
+    let _ = <SearchTool as ::genflow_runtime::Action>::schemas();
 }

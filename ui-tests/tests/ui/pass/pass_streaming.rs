@@ -23,6 +23,6 @@ async fn main() {
     let n = words(&ctx, "a b".into()).await.unwrap();
     assert_eq!(n, 2);
     assert_eq!(rx.recv().await.unwrap().text, "a");
-    assert!(<Words as Action>::META.streaming);
-    assert!(<Words as Action>::schemas().chunk().is_some());
+    assert!(<WordsFlow as Action>::META.streaming);
+    assert!(<WordsFlow as Action>::schemas().chunk().is_some());
 }

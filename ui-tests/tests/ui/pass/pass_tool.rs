@@ -32,11 +32,11 @@ async fn now() -> Result<u64, ToolError> {
 }
 
 fn main() {
-    let _: fn() -> _ = || <Search as Action>::schemas();
+    let _: fn() -> _ = || <SearchTool as Action>::schemas();
     let args = SearchDbArgs { query: "x".into(), limit: Some(2) };
     let _ = args;
     let _ = NowArgs {};
-    assert_eq!(<SearchDb as Action>::META.name, "searchDb");
-    assert_eq!(<SearchDb as Action>::META.description, "Search the product database by keyword.");
+    assert_eq!(<SearchDbTool as Action>::META.name, "searchDb");
+    assert_eq!(<SearchDbTool as Action>::META.description, "Search the product database by keyword.");
     let _ = (search, search_db, now);
 }

@@ -1,9 +1,10 @@
-//! A redacted error reaches the operator's log with its cause, never the caller.
+//! What the operator's log says: a redacted error with its cause (never shown to the caller),
+//! and a server started with no flows, with the fix.
 
 mod common;
 
 use std::io::Write;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use common::start;
 use genflow_runtime::http::FlowServer;
@@ -32,14 +33,44 @@ impl Write for Lines {
     }
 }
 
+impl Lines {
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+}
+
+/// The process's log, captured (one subscriber for every test of this binary).
+fn log() -> &'static Lines {
+    static LOG: OnceLock<Lines> = OnceLock::new();
+    LOG.get_or_init(|| {
+        let lines = Lines::default();
+        let writer = lines.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .init();
+        lines
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_without_flows_says_how_to_link_them() {
+    let lines = log();
+    let running = start(FlowServer::new(
+        Registry::manual().build().expect("registry"),
+    ))
+    .await;
+    let health = reqwest::get(running.url("/healthz")).await.expect("get");
+    assert_eq!(health.status(), 200);
+    running.stop().await;
+    let log = lines.text();
+    assert!(log.contains("no flows are served"), "{log}");
+    assert!(log.contains("use your_flows_crate as _;"), "{log}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn redacted_errors_are_logged_with_their_cause() {
-    let lines = Lines::default();
-    let writer = lines.clone();
-    tracing_subscriber::fmt()
-        .with_writer(move || writer.clone())
-        .with_ansi(false)
-        .init();
+    let lines = log();
     let registry = Registry::builder().build().expect("registry");
     let running = start(FlowServer::new(registry)).await;
 
@@ -54,8 +85,7 @@ async fn redacted_errors_are_logged_with_their_cause() {
     assert_eq!(body["message"], "internal");
     running.stop().await;
 
-    let log = String::from_utf8_lossy(&lines.0.lock().unwrap_or_else(PoisonError::into_inner))
-        .into_owned();
+    let log = lines.text();
     let line = log
         .lines()
         .find(|l| l.contains("redacted"))

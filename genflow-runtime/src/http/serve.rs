@@ -224,7 +224,15 @@ async fn on_os_signal(shutdown: Shutdown) -> Infallible {
 fn banner(server: &Settings, addr: SocketAddr) {
     let base = format!("http://{addr}");
     tracing::info!("genflow serving on {base}");
-    for flow in server.flows() {
+    let flows = server.flows();
+    if flows.is_empty() {
+        tracing::warn!(
+            "no flows are served: the registry holds none. Flows defined in a library crate are \
+             linked only when the binary names that crate: add `use your_flows_crate as _;` to \
+             main.rs (or register them by hand with RegistryBuilder::register)"
+        );
+    }
+    for flow in flows {
         let meta = flow.meta();
         let streaming = if meta.streaming { " (streaming)" } else { "" };
         tracing::info!("  flow    POST {base}{}{streaming}", server.path(meta.name));

@@ -27,7 +27,7 @@ async fn double(
 /// Doubles the input in a step, through the tool.
 #[flow(name = "doubler")]
 async fn doubler(ctx: &FlowContext, n: i64) -> Result<i64, FlowError> {
-    ctx.run("double it", ctx.call::<Double>(DoubleArgs { n }))
+    ctx.run("double it", ctx.call::<DoubleTool>(DoubleArgs { n }))
         .await
 }
 

@@ -101,17 +101,17 @@ stop() {
   wait "$pid" 2>/dev/null || true
 }
 
-# wait_http URL PID [METHOD BODY]: polls URL until it answers 200 (10 s at most); fails if
+# wait_http URL PID: polls URL until it answers 200 (WAIT_SECONDS, 10 s, at most); fails if
 # the process PID died.
 wait_http() {
   local url="$1" pid="$2" i code
-  for i in $(seq 1 1000); do
+  for i in $(seq 1 $((${WAIT_SECONDS:-10} * 100))); do
     kill -0 "$pid" 2>/dev/null || die "process $pid exited before $url answered"
     code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "$url" || true)"
     [ "$code" = 200 ] && return 0
     sleep 0.01
   done
-  die "$url did not answer 200 within 10 s"
+  die "$url did not answer 200 within ${WAIT_SECONDS:-10} s"
 }
 
 # The request every service answers; `use_shape` switches it.
@@ -138,12 +138,15 @@ post() {
   curl -sf --max-time 10 -H 'content-type: application/json' -d "$REQUEST" "$1"
 }
 
-# start_fake LATENCY_MS: starts a fake model server; sets FAKE_URL (its /v1 base) and FAKE_PID.
+# start_fake LATENCY_MS: starts a fake model server (with the options in FAKE_ARGS, such as
+# "--close" or "--usage short", see fake-openai.rs); sets FAKE_URL (its /v1 base) and FAKE_PID.
 start_fake() {
   local port
+  local args=()
+  read -r -a args <<<"${FAKE_ARGS:-}"
   free_port
   port="$FREE_PORT"
-  start "$WORK/fake-$1.log" "${CLIENT_PIN[@]}" "$FAKE" --latency-ms "$1" --port "$port"
+  start "$WORK/fake-$1.log" "${CLIENT_PIN[@]}" "$FAKE" --latency-ms "$1" --port "$port" "${args[@]}"
   FAKE_PID="$STARTED_PID"
   FAKE_URL="http://127.0.0.1:$port/v1"
   wait_http "$FAKE_URL/models" "$FAKE_PID"
@@ -157,8 +160,10 @@ start_fake() {
 # calling the model with reqwest; `baseline-hyper` the same binary calling it with hyper's pooled
 # client, as genflow's providers do (BASELINE_HTTP=hyper).
 # A non-empty SERVICE_WRAP array runs the service under that command (SERVICE_PID is then the
-# wrapper's child, the service itself; WRAPPER_PID the wrapper).
+# wrapper's child, the service itself; WRAPPER_PID the wrapper), unless WRAP_FORKS=0 says the
+# wrapper runs the service in its own process (valgrind).
 SERVICE_WRAP=()
+WRAP_FORKS=1
 start_service() {
   local which="$1" fake_url="$2" port bin
   local extra=()
@@ -184,7 +189,7 @@ start_service() {
     "${SERVER_PIN[@]}" "$bin"
   SERVICE_PID="$STARTED_PID"
   WRAPPER_PID="$STARTED_PID"
-  if [ "${#SERVICE_WRAP[@]}" -gt 0 ]; then
+  if [ "${#SERVICE_WRAP[@]}" -gt 0 ] && [ "$WRAP_FORKS" = 1 ]; then
     # The wrapper (such as /usr/bin/time) forks the service: find its child.
     local child="" i
     for i in $(seq 1 500); do
@@ -199,12 +204,13 @@ start_service() {
   wait_http "$SERVICE_URL/healthz" "$SERVICE_PID"
 }
 
-# pick_loadgen: sets LOADGEN to the first installed of oha, wrk, hey (unless set) and writes
-# wrk's request script for the default shape.
+# pick_loadgen: sets LOADGEN to the first installed of wrk, oha, hey (unless set) and writes
+# wrk's request script for the default shape. wrk first: it needs the least CPU per request,
+# and it shares a core with the fake model server (oha needs about twice as much, hey more).
 pick_loadgen() {
   local tool
   if [ -z "${LOADGEN:-}" ]; then
-    for tool in oha wrk hey; do
+    for tool in wrk oha hey; do
       if command -v "$tool" >/dev/null; then
         LOADGEN="$tool"
         break
@@ -214,6 +220,12 @@ pick_loadgen() {
   [ -n "${LOADGEN:-}" ] || die "no load generator: apt-get install -y wrk (or hey), or cargo install oha"
   command -v "$LOADGEN" >/dev/null || die "LOADGEN=$LOADGEN is not installed"
   use_shape question
+}
+
+# core_ticks CPU: "busy total" ticks of core CPU so far (/proc/stat; busy = all but idle and
+# iowait).
+core_ticks() {
+  awk -v cpu="cpu$1" '$1 == cpu { total = 0; for (i = 2; i <= NF; i++) total += $i; print total - $5 - $6, total }' /proc/stat
 }
 
 # cpu_ticks PID: user + system CPU ticks of PID so far.
@@ -263,7 +275,8 @@ loadgen() {
       ERRORS=$((answered - OK + failed))
       ;;
     oha)
-      "${CLIENT_PIN[@]}" oha --no-tui --output-format json -z "${secs}s" -c "$c" -t 10s \
+      # -w: requests in flight at the deadline are waited for, not counted as errors.
+      "${CLIENT_PIN[@]}" oha --no-tui --output-format json -z "${secs}s" -w -c "$c" -t 10s \
         -m POST -T application/json -d "$REQUEST" "$url" >"$out" 2>"$WORK/oha.err" ||
         die "oha failed: $(cat "$WORK/oha.err")"
       read -r RPS P99_MS OK ERRORS < <(python3 - "$out" <<'PY'

@@ -13,7 +13,8 @@
 # its telemetry switched off, to show what telemetry costs; baseline-hyper is the baseline
 # calling the model with hyper's pooled client instead of reqwest, as genflow's providers do,
 # to show what the HTTP client alone is worth),
-# LOADGEN (oha|wrk|hey; default: the first installed of oha, wrk, hey), PIN=0 to disable
+# LOADGEN (wrk|oha|hey; default: the first installed of wrk, oha, hey), FAKE_ARGS (options
+# of the fake model server, such as "--close" or "--usage short"), PIN=0 to disable
 # pinning, SERVER_CPU (0) and CLIENT_CPU (1), BIN_DIR and BUILD=0 to use prebuilt binaries.
 #
 # Load generators: `apt-get install -y wrk` (or `hey`), or `cargo install oha`. wrk is
@@ -26,6 +27,11 @@
 # times; the tables show medians. "CPU us/req" is the service's user+system CPU time over the measured run divided
 # by the requests it answered: it does not depend on the load generator keeping up. Nothing
 # is asserted: the targets (genflow >= 0.9x baseline req/s, <= 1.1x p99) are marked.
+# "service core busy" is CPU us/req x req/s: below about 90 % with a 0 ms model, the service
+# is not what limits throughput. "client core busy" is core $CLIENT_CPU's busy share (the load
+# generator, the fake model server and anything else on it): near 100 %, req/s and p99 measure
+# that core, and CPU us/req rises for every service (fewer requests per wake-up), so compare
+# the CPU ratio and the instruction counts of benches/instructions.sh instead.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 
@@ -45,16 +51,19 @@ pick_loadgen
 CLK_TCK="$(getconf CLK_TCK)"
 
 # measure NAME PID URL CONCURRENCY: warm-up, then one measured run; appends
-# "rps p99 cpu_us_per_req errors" to $WORK/NAME.
+# "rps p99 cpu_us_per_req errors client_core_busy_percent" to $WORK/NAME.
 measure() {
-  local name="$1" pid="$2" url="$3" c="$4" before after cpu_us
+  local name="$1" pid="$2" url="$3" c="$4" before after cpu_us client_before client_after
   loadgen "$c" "$WARMUP" "$url"
   before="$(cpu_ticks "$pid")"
+  client_before="$(core_ticks "$CLIENT_CPU")"
   loadgen "$c" "$DURATION" "$url"
   after="$(cpu_ticks "$pid")"
+  client_after="$(core_ticks "$CLIENT_CPU")"
   cpu_us="$(awk -v t=$((after - before)) -v hz="$CLK_TCK" -v n="$OK" \
     'BEGIN { if (n > 0) printf "%.1f", t / hz * 1e6 / n; else print 0 }')"
-  echo "$RPS $P99_MS $cpu_us $ERRORS" >>"$WORK/$name"
+  echo "$RPS $P99_MS $cpu_us $ERRORS $(awk -v b="$client_before" -v a="$client_after" \
+    'BEGIN { split(b, x, " "); split(a, y, " "); t = y[2] - x[2]; printf "%.0f", (t > 0 ? (y[1] - x[1]) * 100 / t : 0) }')" >>"$WORK/$name"
 }
 
 # column FILE N: the median of column N of FILE.
@@ -67,23 +76,29 @@ build
 echo "load generator: $LOADGEN; services: $SERVICES; $ROUNDS round(s) of ${WARMUP}s warm-up + ${DURATION}s per service and cell" >&2
 LOAD_START="$(cut -d' ' -f1-3 /proc/loadavg)"
 
-# summary NAME: the medians of NAME's runs as "rps p99 cpu errors" (errors summed).
+# summary NAME: the medians of NAME's runs as "rps p99 cpu errors client_busy" (errors summed).
 summary() {
-  echo "$(column "$WORK/$1" 1) $(column "$WORK/$1" 2) $(column "$WORK/$1" 3) $(awk '{ n += $4 } END { print n + 0 }' "$WORK/$1")"
+  echo "$(column "$WORK/$1" 1) $(column "$WORK/$1" 2) $(column "$WORK/$1" 3) $(awk '{ n += $4 } END { print n + 0 }' "$WORK/$1") $(column "$WORK/$1" 5)"
+}
+
+# busy CPU_US RPS: the share of its core a service used, in percent.
+busy() {
+  awk -v c="$1" -v r="$2" 'BEGIN { printf "%.0f", c * r / 1e4 }'
 }
 
 # row LATENCY C SHAPE NAME: the table row comparing NAME with the baseline.
 row() {
-  local b_rps b_p99 b_cpu b_err g_rps g_p99 g_cpu g_err rps_ratio p99_ratio
-  read -r b_rps b_p99 b_cpu b_err < <(summary baseline)
-  read -r g_rps g_p99 g_cpu g_err < <(summary "$4")
+  local b_rps b_p99 b_cpu b_err b_client g_rps g_p99 g_cpu g_err g_client rps_ratio p99_ratio
+  read -r b_rps b_p99 b_cpu b_err b_client < <(summary baseline)
+  read -r g_rps g_p99 g_cpu g_err g_client < <(summary "$4")
   rps_ratio="$(ratio "$g_rps" "$b_rps")"
   p99_ratio="$(ratio "$g_p99" "$b_p99")"
-  printf '| %s ms | %s | %s | %.0f | %.0f | **%s** %s | %.1f | %.1f | **%s** %s | %.0f | %.0f | %s | %s / %s |' \
+  printf '| %s ms | %s | %s | %.0f | %.0f | **%s** %s | %.1f | %.1f | **%s** %s | %.0f | %.0f | %s | %s / %s | %s / %s | %s / %s |' \
     "$1" "$2" "$3" "$b_rps" "$g_rps" "$rps_ratio" \
     "$(awk -v r="$rps_ratio" 'BEGIN { print (r >= 0.9 ? "yes" : "no") }')" \
     "$b_p99" "$g_p99" "$p99_ratio" "$(awk -v r="$p99_ratio" 'BEGIN { print (r <= 1.1 ? "yes" : "no") }')" \
-    "$b_cpu" "$g_cpu" "$(ratio "$g_cpu" "$b_cpu")" "$b_err" "$g_err"
+    "$b_cpu" "$g_cpu" "$(ratio "$g_cpu" "$b_cpu")" \
+    "$(busy "$b_cpu" "$b_rps")" "$(busy "$g_cpu" "$g_rps")" "$b_client" "$g_client" "$b_err" "$g_err"
 }
 
 declare -A ROWS
@@ -126,8 +141,8 @@ for latency in $LATENCIES; do
 done
 
 header() {
-  echo "| fake model latency | concurrency | request | baseline req/s | $1 req/s | req/s ratio (target >= 0.90) | baseline p99 ms | $1 p99 ms | p99 ratio (target <= 1.10) | baseline CPU us/req | $1 CPU us/req | CPU ratio | errors baseline / $1 |"
-  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+  echo "| fake model latency | concurrency | request | baseline req/s | $1 req/s | req/s ratio (target >= 0.90) | baseline p99 ms | $1 p99 ms | p99 ratio (target <= 1.10) | baseline CPU us/req | $1 CPU us/req | CPU ratio | service core busy % baseline / $1 | client core busy % baseline / $1 | errors baseline / $1 |"
+  echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
 }
 
 echo

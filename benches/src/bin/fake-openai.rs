@@ -1,7 +1,8 @@
 //! A loopback fake of an OpenAI-compatible chat completions server, for benchmarks.
 //!
-//! `fake-openai [--latency-ms 20] [--port 0] [--dump-request PATH]` listens on 127.0.0.1 only and
-//! prints `fake-openai listening on http://127.0.0.1:<port>/v1` once it accepts connections.
+//! `fake-openai [--latency-ms 20] [--port 0] [--dump-request PATH] [--usage full|short|none]
+//! [--close]` listens on 127.0.0.1 only and prints `fake-openai listening on
+//! http://127.0.0.1:<port>/v1` once it accepts connections.
 //!
 //! `POST /v1/chat/completions` answers in OpenAI's wire format after the fixed latency: a
 //! `chat.completion` with `finish_reason: "stop"` and `usage`, or with `"stream": true` the same
@@ -10,6 +11,11 @@
 //! (arrays of strings cite the `[id]`s found in the prompt); otherwise it is plain text.
 //! `GET /v1/models` lists one model (a readiness probe). A request without `model` or
 //! `messages` gets a 400 with OpenAI's error body.
+//!
+//! `--usage` shapes the `usage` object: `full` (the default) as OpenAI sends it today, with
+//! `prompt_tokens_details` and `completion_tokens_details`; `short` with the three counts only;
+//! `none` leaves it out. `--close` answers every request with `Connection: close`, so that each
+//! model call opens a new connection (a server without keep-alive).
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -19,7 +25,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::{Map, Value, json};
@@ -29,6 +35,19 @@ struct Args {
     latency: Duration,
     port: u16,
     dump_request: Option<String>,
+    usage: UsageShape,
+    close: bool,
+}
+
+/// How much of `usage` a reply carries.
+#[derive(Clone, Copy, PartialEq)]
+enum UsageShape {
+    /// The counts and their details, as OpenAI sends them.
+    Full,
+    /// The three counts only.
+    Short,
+    /// No `usage` at all.
+    None,
 }
 
 /// Shared by every request.
@@ -37,6 +56,8 @@ struct Fake {
     next_id: AtomicU64,
     dump_request: Option<String>,
     dumped: AtomicBool,
+    usage: UsageShape,
+    close: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -44,6 +65,8 @@ fn parse_args() -> Result<Args, String> {
         latency: Duration::from_millis(20),
         port: 0,
         dump_request: None,
+        usage: UsageShape::Full,
+        close: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -59,9 +82,20 @@ fn parse_args() -> Result<Args, String> {
                 args.port = port.parse().map_err(|e| format!("--port {port}: {e}"))?;
             }
             "--dump-request" => args.dump_request = Some(value()?),
+            "--usage" => {
+                args.usage = match value()?.as_str() {
+                    "full" => UsageShape::Full,
+                    "short" => UsageShape::Short,
+                    "none" => UsageShape::None,
+                    other => return Err(format!("--usage {other}: full, short or none")),
+                };
+            }
+            "--close" => args.close = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: fake-openai [--latency-ms 20] [--port 0] [--dump-request PATH]".into(),
+                    "usage: fake-openai [--latency-ms 20] [--port 0] [--dump-request PATH] \
+                     [--usage full|short|none] [--close]"
+                        .into(),
                 );
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -85,6 +119,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         next_id: AtomicU64::new(1),
         dump_request: args.dump_request,
         dumped: AtomicBool::new(false),
+        usage: args.usage,
+        close: args.close,
     });
     let app = Router::new()
         .route("/v1/chat/completions", post(chat_completions))
@@ -94,8 +130,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, args.port))).await?;
     let addr = listener.local_addr()?;
     println!(
-        "fake-openai listening on http://{addr}/v1 (latency {} ms)",
-        args.latency.as_millis()
+        "fake-openai listening on http://{addr}/v1 (latency {} ms{})",
+        args.latency.as_millis(),
+        if args.close { ", no keep-alive" } else { "" }
     );
     axum::serve(listener, app)
         .with_graceful_shutdown(genflow_bench::terminated())
@@ -171,12 +208,11 @@ async fn chat_completions(State(fake): State<Arc<Fake>>, body: Bytes) -> Respons
         Some("json_object") => "{}".to_owned(),
         _ => "This is the fake model's answer.".to_owned(),
     };
-    let usage = json!({
-        "prompt_tokens": prompt.len().div_ceil(4),
-        "completion_tokens": content.len().div_ceil(4),
-        "total_tokens": prompt.len().div_ceil(4) + content.len().div_ceil(4),
-        "completion_tokens_details": {"reasoning_tokens": 0},
-    });
+    let usage = usage(
+        fake.usage,
+        prompt.len().div_ceil(4),
+        content.len().div_ceil(4),
+    );
     let id = format!(
         "chatcmpl-fake{}",
         fake.next_id.fetch_add(1, Ordering::Relaxed)
@@ -195,16 +231,58 @@ async fn chat_completions(State(fake): State<Arc<Fake>>, body: Bytes) -> Respons
         tokio::time::sleep(fake.latency).await;
     }
 
-    if stream {
-        return sse(
+    let mut response = if stream {
+        sse(
             &id,
             created,
             &model,
             &content,
-            include_usage.then_some(usage),
-        );
+            usage.filter(|_| include_usage),
+        )
+    } else {
+        completion(&id, created, &model, content, usage)
+    };
+    if fake.close {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
-    axum::Json(json!({
+    response
+}
+
+/// The `usage` object of a reply in `shape`, if any.
+fn usage(shape: UsageShape, prompt_tokens: usize, completion_tokens: usize) -> Option<Value> {
+    let counts = json!({
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+    });
+    match shape {
+        UsageShape::None => None,
+        UsageShape::Short => Some(counts),
+        UsageShape::Full => {
+            let mut full = counts;
+            full["prompt_tokens_details"] = json!({"cached_tokens": 0, "audio_tokens": 0});
+            full["completion_tokens_details"] = json!({
+                "reasoning_tokens": 0,
+                "audio_tokens": 0,
+                "accepted_prediction_tokens": 0,
+                "rejected_prediction_tokens": 0,
+            });
+            Some(full)
+        }
+    }
+}
+
+/// A whole `chat.completion`.
+fn completion(
+    id: &str,
+    created: u64,
+    model: &str,
+    content: String,
+    usage: Option<Value>,
+) -> Response {
+    let mut body = json!({
         "id": id,
         "object": "chat.completion",
         "created": created,
@@ -216,9 +294,11 @@ async fn chat_completions(State(fake): State<Arc<Fake>>, body: Bytes) -> Respons
             "logprobs": null,
             "finish_reason": "stop",
         }],
-        "usage": usage,
-    }))
-    .into_response()
+    });
+    if let Some(usage) = usage {
+        body["usage"] = usage;
+    }
+    axum::Json(body).into_response()
 }
 
 /// The whole answer as `chat.completion.chunk` events: a role chunk, the content in a few

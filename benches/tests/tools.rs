@@ -39,9 +39,57 @@ fn start(mut command: Command) -> Running {
 }
 
 fn fake() -> Running {
+    fake_with(&[])
+}
+
+/// The fake with extra options.
+fn fake_with(options: &[&str]) -> Running {
     let mut command = Command::new(env!("CARGO_BIN_EXE_fake-openai"));
     command.args(["--latency-ms", "0", "--port", "0"]);
+    command.args(options);
     start(command)
+}
+
+/// A plain chat completion from `fake`: the reply's `Connection` header and body.
+async fn complete(fake: &Running) -> (Option<String>, Value) {
+    let response = reqwest::Client::new()
+        .post(format!("{}/chat/completions", fake.url))
+        .json(&json!({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}))
+        .send()
+        .await
+        .expect("send");
+    let connection = response
+        .headers()
+        .get("connection")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (connection, response.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn the_fake_shapes_usage_and_keep_alive_as_asked() {
+    let (connection, full) = complete(&fake()).await;
+    assert_eq!(connection, None);
+    assert_eq!(
+        full["usage"]["prompt_tokens_details"]["cached_tokens"], 0,
+        "{full}"
+    );
+    assert_eq!(
+        full["usage"]["completion_tokens_details"]["reasoning_tokens"], 0,
+        "{full}"
+    );
+
+    let (_, short) = complete(&fake_with(&["--usage", "short"])).await;
+    assert!(short["usage"]["total_tokens"].as_u64().is_some(), "{short}");
+    assert!(
+        short["usage"].get("prompt_tokens_details").is_none(),
+        "{short}"
+    );
+
+    let (connection, none) = complete(&fake_with(&["--usage", "none", "--close"])).await;
+    assert_eq!(connection.as_deref(), Some("close"));
+    assert!(none.get("usage").is_none(), "{none}");
+    assert_eq!(none["choices"][0]["finish_reason"], "stop");
 }
 
 fn query_output_format() -> Value {

@@ -125,13 +125,21 @@ pub fn args_schema(generator: &mut SchemaGenerator, fields: &[ArgField]) -> Sche
 
 /// Deserializes `value` into `T`, reporting the JSON pointer of the first mismatch.
 pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowError> {
-    serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = pointer_of(e.path());
-        FlowError::invalid_input(vec![Violation {
-            path,
-            message: e.into_inner().to_string(),
-        }])
-    })
+    serde_path_to_error::deserialize(value).map_err(invalid_input)
+}
+
+/// [`decode`] from a borrowed value (no copy of the tree).
+pub(crate) fn decode_ref<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FlowError> {
+    serde_path_to_error::deserialize(value).map_err(invalid_input)
+}
+
+/// The `INVALID_ARGUMENT` error of a failed decode, naming where it failed.
+fn invalid_input(error: serde_path_to_error::Error<serde_json::Error>) -> FlowError {
+    let path = pointer_of(error.path());
+    FlowError::invalid_input(vec![Violation {
+        path,
+        message: error.into_inner().to_string(),
+    }])
 }
 
 /// Converts a serde path (`context[1].text`) into a JSON pointer (`/context/1/text`).

@@ -47,7 +47,8 @@ use super::retry::RetryPolicy;
 use super::stream::{CHUNK_BUFFER, GenerateChunk, GenerateStream};
 use super::structured::OutputSchema;
 use super::tool_loop::{LoopOptions, ToolLoop};
-use crate::{DynAction, FlowContext, FlowError, Tool, decode};
+use crate::schema::decode_ref;
+use crate::{DynAction, FlowContext, FlowError, Tool};
 
 /// The output-type marker of a `generate` without structured output.
 #[derive(Debug, Clone, Copy)]
@@ -164,10 +165,10 @@ impl<T: DeserializeOwned + JsonSchema + Send + 'static> Generate<T> {
 fn decode_output<T: DeserializeOwned>(generation: Generation) -> Result<Generated<T>, FlowError> {
     let value = generation
         .output
-        .clone()
+        .as_ref()
         .ok_or_else(|| FlowError::internal("the generation ended without structured output"))?;
     Ok(Generated {
-        output: decode(value)?,
+        output: decode_ref(value)?,
         generation,
     })
 }

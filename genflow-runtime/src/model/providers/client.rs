@@ -28,8 +28,9 @@ use tower_service::Service;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Idle connections kept per provider host once a burst is over.
-const MAX_IDLE_PER_HOST: usize = 64;
+/// Idle connections kept per provider host once a burst is over: as many as the server admits
+/// requests by default, so a steady load never churns connections, and no more.
+const MAX_IDLE_PER_HOST: usize = 512;
 
 /// A connection pool for provider calls: hyper's client over TCP (through the environment's
 /// proxy, if any) and rustls, HTTP/1.1 or HTTP/2 as the server offers.
@@ -50,7 +51,7 @@ impl HttpClient {
             .wrap_connector(connector.clone());
         let client = Client::builder(TokioExecutor::new())
             // Idle connections are closed after hyper's 90 s default, on tokio's timer, and at
-            // most 64 per provider host are kept after a burst.
+            // most MAX_IDLE_PER_HOST per provider host are kept after a burst.
             .pool_timer(TokioTimer::new())
             .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
             .timer(TokioTimer::new())

@@ -129,6 +129,7 @@ pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowErr
 }
 
 /// [`decode`] from a borrowed value (no copy of the tree).
+#[cfg(feature = "models")]
 pub(crate) fn decode_ref<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FlowError> {
     serde_path_to_error::deserialize(value).map_err(invalid_input)
 }

@@ -65,16 +65,10 @@ async fn ask_once(url: String) -> (u16, Option<String>) {
 #[tokio::test]
 async fn a_rate_limit_reaches_the_caller_with_its_retry_after() {
     let upstream = FakeServer::start(vec![rate_limited("7"), rate_limited("600")]).await;
-    let models = Models::new()
-        .provider(OpenAi::new("sk-test").base_url(format!("{}/v1", upstream.url)))
-        .default_model("openai/gpt-4o-mini")
-        .retry(RetryPolicy {
-            max_retries: 0,
-            initial_backoff: Duration::from_millis(1),
-            max_backoff: Duration::from_millis(1),
-            max_retry_after: Duration::from_secs(5),
-        });
-    let registry = Registry::builder().state(models).build().expect("registry");
+    let registry = Registry::builder()
+        .state(models_at(&upstream))
+        .build()
+        .expect("registry");
     let running = start(FlowServer::new(registry)).await;
 
     assert_eq!(

@@ -184,6 +184,11 @@ impl FlowServer {
         Ok(self)
     }
 
+    /// What this server was told.
+    pub(crate) fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
     /// The handle that shuts this server down (what [`serve`](super::serve) triggers on
     /// SIGTERM and Ctrl-C).
     pub fn shutdown_handle(&self) -> Shutdown {
@@ -204,13 +209,6 @@ impl FlowServer {
             }
         }
         router::build(self.settings)
-    }
-}
-
-impl FlowServer {
-    /// What this server was told.
-    pub(crate) fn settings(&self) -> &Settings {
-        &self.settings
     }
 }
 

@@ -1,20 +1,10 @@
 //! The life cycle of a server: serving, draining (not ready, finishing in-flight work), then
 //! stopped (runs still going are cancelled).
 
-use std::sync::Arc;
-
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
 use crate::FlowError;
 use crate::run::Cancellation;
-
-/// Where a server is in its life cycle. Ordered: a server only moves forward.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Phase {
-    Serving,
-    Draining,
-}
 
 /// A handle that shuts a [`FlowServer`](super::FlowServer) down; cheap to clone.
 ///
@@ -22,31 +12,23 @@ enum Phase {
 /// stops accepting connections and in-flight requests may finish within the grace period. When
 /// it ends, open streams receive a terminal `UNAVAILABLE` frame and unfinished requests answer
 /// 503.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct Shutdown {
-    phase: Arc<watch::Sender<Phase>>,
+    /// Cancelled when a shutdown starts: readiness turns to 503.
+    draining: CancellationToken,
     /// Cancelled when the grace period ends: every run started under it ends then.
     stopped: CancellationToken,
-}
-
-impl Default for Shutdown {
-    fn default() -> Self {
-        Shutdown {
-            phase: Arc::new(watch::Sender::new(Phase::Serving)),
-            stopped: CancellationToken::new(),
-        }
-    }
 }
 
 impl Shutdown {
     /// Starts a graceful shutdown. Calling it again does nothing.
     pub fn shutdown(&self) {
-        self.advance(Phase::Draining);
+        self.draining.cancel();
     }
 
     /// Whether a shutdown has started.
     pub fn is_shutting_down(&self) -> bool {
-        *self.phase.borrow() >= Phase::Draining
+        self.draining.is_cancelled()
     }
 
     /// Ends the grace period: every open stream and request ends now.
@@ -62,21 +44,6 @@ impl Shutdown {
 
     /// Resolves when a shutdown has started.
     pub(crate) async fn draining(&self) {
-        self.reached(Phase::Draining).await;
-    }
-
-    fn advance(&self, to: Phase) {
-        self.phase.send_if_modified(|phase| {
-            let later = to > *phase;
-            if later {
-                *phase = to;
-            }
-            later
-        });
-    }
-
-    async fn reached(&self, phase: Phase) {
-        // The sender lives as long as `self`, so waiting cannot fail.
-        let _ = self.phase.subscribe().wait_for(|now| *now >= phase).await;
+        self.draining.cancelled().await;
     }
 }

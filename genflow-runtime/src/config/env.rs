@@ -27,6 +27,15 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_SERVER_CONCURRENCY_LIMIT", |c, v| {
         parse(v).map(|n| c.server.concurrency_limit = Some(n))
     }),
+    ("GENFLOW_SERVER_HEADER_READ_TIMEOUT", |c, v| {
+        HumanDuration::parse(v).map(|s| c.server.header_read_timeout = Some(s))
+    }),
+    ("GENFLOW_SERVER_IDLE_TIMEOUT", |c, v| {
+        HumanDuration::parse(v).map(|s| c.server.idle_timeout = Some(s))
+    }),
+    ("GENFLOW_SERVER_MAX_CONNECTIONS", |c, v| {
+        parse(v).map(|n| c.server.max_connections = Some(n))
+    }),
     ("GENFLOW_SERVER_SHUTDOWN_GRACE", |c, v| {
         HumanDuration::parse(v).map(|s| c.server.shutdown_grace = Some(s))
     }),

@@ -86,6 +86,13 @@ pub struct ServerConfig {
     pub timeout: Option<HumanDuration>,
     /// Requests served at once before load shedding.
     pub concurrency_limit: Option<usize>,
+    /// How long a client may take to send a request's head (default 30 s); in HTTP/1.1 also
+    /// how long a kept-alive connection waits for its next request.
+    pub header_read_timeout: Option<HumanDuration>,
+    /// How long a connection may stay open with no request in progress (default 60 s).
+    pub idle_timeout: Option<HumanDuration>,
+    /// Connections open at once (default 4096); more wait in the accept queue.
+    pub max_connections: Option<usize>,
     /// How long in-flight requests may finish at shutdown.
     pub shutdown_grace: Option<HumanDuration>,
     /// How long `/readyz` answers 503 while new requests are still served, once a shutdown

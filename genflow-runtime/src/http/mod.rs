@@ -28,6 +28,7 @@
 //! ```
 
 mod auth;
+mod connections;
 mod errors;
 mod handler;
 mod health;

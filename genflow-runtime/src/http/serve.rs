@@ -8,6 +8,7 @@ use std::time::Duration;
 use futures::future::BoxFuture;
 use tokio::net::TcpListener;
 
+use super::connections::{ConnectionLimits, serve_connections};
 use super::server::FlowServer;
 use super::settings::Settings;
 use super::shutdown::Shutdown;
@@ -43,9 +44,6 @@ pub enum ServeError {
         /// The I/O error.
         source: std::io::Error,
     },
-    /// Serving failed.
-    #[error("the server failed: {0}")]
-    Io(#[from] std::io::Error),
 }
 
 enum Bind {
@@ -61,6 +59,7 @@ pub struct Serve {
     bind: Bind,
     grace: Duration,
     drain_delay: Duration,
+    limits: ConnectionLimits,
 }
 
 /// Serves `server` until SIGTERM, Ctrl-C or its [`Shutdown`] handle asks it to stop.
@@ -76,6 +75,7 @@ pub fn serve(server: FlowServer) -> Serve {
         bind: Bind::Env,
         grace: DEFAULT_GRACE,
         drain_delay: Duration::ZERO,
+        limits: ConnectionLimits::default(),
     }
 }
 
@@ -105,6 +105,27 @@ impl Serve {
         self
     }
 
+    /// How long a client may take to send a request's head (default 30 s). In HTTP/1.1 this
+    /// also bounds how long a kept-alive connection waits for its next request.
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.header_read_timeout = timeout;
+        self
+    }
+
+    /// How long a connection may stay open with no request in progress (default 60 s), in
+    /// HTTP/1.1 and HTTP/2.
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.limits.idle_timeout = timeout;
+        self
+    }
+
+    /// How many connections may be open at once (default 4096); further ones wait in the
+    /// kernel's accept queue until one closes.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.limits.max_connections = max;
+        self
+    }
+
     /// Runs the server until it has shut down.
     pub async fn run(self) -> Result<(), ServeError> {
         let listener = match self.bind {
@@ -126,11 +147,7 @@ impl Serve {
                 tokio::time::sleep(drain_delay).await;
             }
         };
-        // The peer's address lets the developer endpoints answer loopback callers only.
-        let app = app.into_make_service_with_connect_info::<SocketAddr>();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(stop_accepting)
-            .into_future();
+        let served = serve_connections(listener, app, self.limits, stop_accepting);
         let grace_over = {
             let shutdown = shutdown.clone();
             let grace = drain_delay.saturating_add(self.grace);
@@ -142,7 +159,7 @@ impl Serve {
             }
         };
         tokio::select! {
-            outcome = served => outcome.map_err(ServeError::Io),
+            () = served => Ok(()),
             () = grace_over => {
                 tracing::warn!("connections still open after the grace period; closing them");
                 Ok(())

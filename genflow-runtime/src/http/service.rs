@@ -62,6 +62,15 @@ pub async fn run_service(
     if let Some(delay) = config.server.drain_delay {
         service = service.drain_delay(delay.0);
     }
+    if let Some(timeout) = config.server.header_read_timeout {
+        service = service.header_read_timeout(timeout.0);
+    }
+    if let Some(timeout) = config.server.idle_timeout {
+        service = service.idle_timeout(timeout.0);
+    }
+    if let Some(max) = config.server.max_connections {
+        service = service.max_connections(max);
+    }
     let served = service.run().await;
     telemetry.shutdown();
     Ok(served?)

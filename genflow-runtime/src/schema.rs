@@ -1,5 +1,7 @@
 //! JSON Schemas of action inputs, outputs and chunks, generated once per action and cached.
 
+use schemars::generate::SchemaSettings;
+use schemars::transform::RecursiveTransform;
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde_json::{Map, Value};
 
@@ -74,11 +76,35 @@ impl ActionSchemas {
     }
 }
 
-/// The draft 2020-12 schema of `T` as JSON.
+/// The draft 2020-12 schema of `T` as JSON, with the ranges of Rust's integer types spelled
+/// out (so that what validates also decodes, and callers reading the schema know the bounds).
 pub fn schema_of<T: JsonSchema>() -> Value {
-    SchemaGenerator::default()
+    SchemaSettings::draft2020_12()
+        .with_transform(RecursiveTransform(integer_range))
+        .into_generator()
         .into_root_schema_for::<T>()
         .to_value()
+}
+
+/// Adds `minimum`/`maximum` to an integer schema whose `format` names a Rust integer type
+/// that schemars leaves unbounded (`int32`, `uint32`, `int64`, `uint64`, `int`, `uint`);
+/// a bound the schema already declares stays.
+fn integer_range(schema: &mut Schema) {
+    let (min, max): (Value, Value) = match schema.get("format").and_then(Value::as_str) {
+        Some("int32") => (i32::MIN.into(), i32::MAX.into()),
+        Some("uint32") => (0.into(), u32::MAX.into()),
+        Some("int64" | "int") => (i64::MIN.into(), i64::MAX.into()),
+        Some("uint64" | "uint") => (0.into(), u64::MAX.into()),
+        _ => return,
+    };
+    if schema.get("type").and_then(Value::as_str) != Some("integer") {
+        return;
+    }
+    for (keyword, bound) in [("minimum", min), ("maximum", max)] {
+        if schema.get(keyword).is_none() {
+            schema.insert(keyword.to_owned(), bound);
+        }
+    }
 }
 
 /// One parameter of a tool with named parameters, as the generated argument struct describes it.
@@ -124,14 +150,61 @@ pub fn args_schema(generator: &mut SchemaGenerator, fields: &[ArgField]) -> Sche
 }
 
 /// Deserializes `value` into `T`, reporting the JSON pointer of the first mismatch.
-pub fn decode<T: serde::de::DeserializeOwned>(value: Value) -> Result<T, FlowError> {
+pub fn decode<T: serde::de::DeserializeOwned>(mut value: Value) -> Result<T, FlowError> {
+    integral_floats_to_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(invalid_input)
 }
 
-/// [`decode`] from a borrowed value (no copy of the tree).
+/// [`decode`] from a borrowed value (no copy of the tree unless it holds integral floats and
+/// the first attempt fails).
 #[cfg(feature = "models")]
 pub(crate) fn decode_ref<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, FlowError> {
-    serde_path_to_error::deserialize(value).map_err(invalid_input)
+    serde_path_to_error::deserialize(value).or_else(|error| {
+        let mut value = value.clone();
+        if integral_floats_to_integers(&mut value) {
+            serde_path_to_error::deserialize(value).map_err(invalid_input)
+        } else {
+            Err(invalid_input(error))
+        }
+    })
+}
+
+/// JSON Schema counts `2.0` as an integer and serde's integer types refuse it: integral floats
+/// in `i64`/`u64` range become integers, so that what validates also decodes (a float field
+/// still reads `2` as `2.0`). Whether any number changed.
+fn integral_floats_to_integers(value: &mut Value) -> bool {
+    match value {
+        Value::Number(number) => {
+            let Some(float) = number.as_f64().filter(|_| number.is_f64()) else {
+                return false;
+            };
+            // 2^63 and 2^64: the ranges of i64 and u64, exactly representable as f64.
+            const I64_END: f64 = 9_223_372_036_854_775_808.0;
+            const U64_END: f64 = 18_446_744_073_709_551_616.0;
+            if float.fract() != 0.0 || !(-I64_END..U64_END).contains(&float) {
+                return false;
+            }
+            #[allow(
+                clippy::cast_possible_truncation,
+                clippy::cast_sign_loss,
+                reason = "integral and in range, checked above"
+            )]
+            let integer = if float < 0.0 {
+                Value::from(float as i64)
+            } else {
+                Value::from(float as u64)
+            };
+            *value = integer;
+            true
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |changed, item| {
+            integral_floats_to_integers(item) | changed
+        }),
+        Value::Object(fields) => fields.values_mut().fold(false, |changed, field| {
+            integral_floats_to_integers(field) | changed
+        }),
+        Value::Null | Value::Bool(_) | Value::String(_) => false,
+    }
 }
 
 /// The `INVALID_ARGUMENT` error of a failed decode, naming where it failed.
@@ -180,6 +253,50 @@ mod tests {
     #[allow(dead_code)]
     struct Inner {
         limit: u32,
+    }
+
+    #[derive(Deserialize, JsonSchema)]
+    struct Numbers {
+        count: u32,
+        offset: i64,
+        ratio: f64,
+        list: Vec<u64>,
+    }
+
+    #[test]
+    fn integral_floats_validate_and_decode_as_integers() {
+        let schemas = ActionSchemas::generate::<Numbers, (), ()>(false);
+        let input = json!({"count": 2.0, "offset": -3.0, "ratio": 1.0, "list": [0.0, 1e15]});
+        schemas
+            .validate_input(&input)
+            .expect("integers to JSON Schema");
+        let numbers: Numbers = decode(input).expect("and to serde");
+        assert_eq!(
+            (numbers.count, numbers.offset, numbers.ratio, numbers.list),
+            (2, -3, 1.0, vec![0, 1_000_000_000_000_000])
+        );
+        let too_big = json!({"count": 4_294_967_296_u64, "offset": 0, "ratio": 0, "list": []});
+        let err = schemas.validate_input(&too_big).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("/count")));
+        assert_eq!(schemas.input()["properties"]["count"]["maximum"], u32::MAX);
+        assert_eq!(
+            schemas.input()["properties"]["list"]["items"]["maximum"],
+            u64::MAX
+        );
+        let fraction = json!({"count": 2.5, "offset": 0, "ratio": 0.5, "list": []});
+        assert!(schemas.validate_input(&fraction).is_err());
+        let err = decode::<Numbers>(fraction).err().expect("not an integer");
+        assert_eq!(err.status(), Status::InvalidArgument);
+    }
+
+    #[cfg(feature = "models")]
+    #[test]
+    fn borrowed_decoding_reads_integral_floats_too() {
+        let reply = json!({"count": 3.0, "offset": 1, "ratio": 2, "list": [4.0]});
+        let numbers: Numbers = decode_ref(&reply).expect("decodes");
+        assert_eq!((numbers.count, numbers.list), (3, vec![4]));
+        let err = decode_ref::<Numbers>(&json!({"count": 3.5})).err();
+        assert!(err.is_some_and(|e| e.to_string().contains("count")));
     }
 
     #[test]

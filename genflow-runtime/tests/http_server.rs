@@ -584,7 +584,7 @@ async fn openapi_describes_every_flow_and_validates() {
     assert_eq!(response.status(), 200);
     let doc: Value = response.json().await.expect("json");
     assert_eq!(doc, expected);
-    assert_eq!(doc["openapi"], "3.1.0");
+    assert_eq!(doc["openapi"], "3.2.0");
     let paths = doc["paths"].as_object().expect("paths");
     for flow in ["/ragQuery", "/maybe", "/fail", "/hold", "/whoami"] {
         assert!(paths.contains_key(flow), "{flow}");

@@ -30,7 +30,7 @@ pub trait AuthProvider: Send + Sync + 'static {
         parts: &'a Parts,
     ) -> BoxFuture<'a, Result<AuthContext, FlowError>>;
 
-    /// The OpenAPI 3.1 security scheme object describing this provider, if it has one.
+    /// The OpenAPI security scheme object describing this provider, if it has one.
     fn security_scheme(&self) -> Option<Value> {
         None
     }

@@ -93,6 +93,7 @@ impl FlowRoute {
             .await
             .map_err(|_| HttpError::body_timeout(shared.body_timeout))?
             .map_err(|rejection| HttpError::body(&rejection, shared.body_limit))?;
+        let stream = stream?;
         // Admitted once the body is read: a slow upload holds no slot.
         let slot = shared.gate.as_ref().map(Gate::admit).transpose()?;
         let input = input_of(content_type.as_ref(), &body)?;

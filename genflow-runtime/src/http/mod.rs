@@ -12,7 +12,7 @@
 //! | unknown path / wrong method / body too large | 404 / 405 / 413, as JSON |
 //! | over the concurrency limit | 503 `UNAVAILABLE` with `Retry-After` |
 //! | refused by the auth provider | 401 `UNAUTHENTICATED` / 403 `PERMISSION_DENIED` |
-//! | `GET /openapi.json`, `/healthz`, `/readyz` | the OpenAPI 3.1 document, liveness, readiness |
+//! | `GET /openapi.json`, `/healthz`, `/readyz` | the OpenAPI 3.2 document, liveness, readiness |
 //! | `GET /metrics` | Prometheus metrics (when [`Telemetry`](crate::telemetry::Telemetry) records them) |
 //! | `GET /api/traces`, `/api/traces/{id}` | the trace store (dev mode, or [`FlowServer::trace_api`]) |
 //!

@@ -1,9 +1,10 @@
-//! The OpenAPI 3.1 document of a server, generated from the actions' cached schemas.
+//! The OpenAPI 3.2 document of a server, generated from the actions' cached schemas.
 
 use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
+use super::request::STREAM_VALUES;
 use super::settings::Settings;
 use crate::{DynAction, ErrorBody, schema_of};
 
@@ -51,7 +52,7 @@ pub(crate) fn document(server: &Settings) -> Value {
         components_object["securitySchemes"] = Value::Object(security_schemes);
     }
     json!({
-        "openapi": "3.1.0",
+        "openapi": "3.2.0",
         "info": {
             "title": "genflow flows",
             "version": env!("CARGO_PKG_VERSION"),
@@ -89,22 +90,31 @@ fn operation(
             &format!("{base}StreamFrame"),
             json!({ "oneOf": [envelope("message", &chunk), envelope("result", &output), envelope("error", error)] }),
         );
+        // OpenAPI 3.2 describes each server-sent event with `itemSchema`; the JSON inside its
+        // `data` field is the frame.
         content.insert(
             "text/event-stream".into(),
             json!({
-                "schema": {
-                    "type": "string",
-                    "description": format!("Server-sent events: `data: <{base}StreamFrame>` frames, chunks then exactly one `result` or `error` frame."),
+                "itemSchema": {
+                    "type": "object",
+                    "description": "One server-sent event: chunks as `message` frames, then exactly one `result` or `error` frame.",
+                    "properties": {
+                        "data": {
+                            "type": "string",
+                            "contentMediaType": "application/json",
+                            "contentSchema": frame,
+                        },
+                    },
+                    "required": ["data"],
                 },
-                "x-genkit-frame": frame,
             }),
         );
         parameters.push(json!({
             "name": "stream",
             "in": "query",
             "required": false,
-            "description": "`true` streams server-sent events, as `Accept: text/event-stream` does.",
-            "schema": { "type": "string", "enum": ["true", "1", "t", "T", "TRUE", "True"] },
+            "description": "`true` streams server-sent events, as `Accept: text/event-stream` does; read as Go's `strconv.ParseBool` reads it.",
+            "schema": { "type": "string", "enum": STREAM_VALUES },
         }));
     }
 

@@ -8,8 +8,10 @@ use crate::FlowError;
 
 /// Whether the caller asked for server-sent events: an `Accept` header containing
 /// `text/event-stream` (any case) or a true `stream` query parameter (`true`, `1`, `t`, ...).
-pub(crate) fn wants_stream(parts: &Parts) -> bool {
-    accepts_event_stream(&parts.headers) || stream_query(parts.uri.query().unwrap_or_default())
+/// A `stream` parameter that is neither true nor false is `INVALID_ARGUMENT`.
+pub(crate) fn wants_stream(parts: &Parts) -> Result<bool, FlowError> {
+    let query = stream_query(parts.uri.query().unwrap_or_default())?;
+    Ok(query || accepts_event_stream(&parts.headers))
 }
 
 fn accepts_event_stream(headers: &HeaderMap) -> bool {
@@ -20,14 +22,27 @@ fn accepts_event_stream(headers: &HeaderMap) -> bool {
     })
 }
 
-/// The `stream` query parameter, read as Go's `strconv.ParseBool` reads it.
-fn stream_query(query: &str) -> bool {
-    query
+/// The values of the `stream` query parameter, as Go's `strconv.ParseBool` reads them (what
+/// Genkit's Go server accepts); an empty value is false.
+pub(crate) const STREAM_VALUES: [&str; 13] = [
+    "1", "t", "T", "true", "TRUE", "True", "0", "f", "F", "false", "FALSE", "False", "",
+];
+
+/// The first `stream` query parameter (as Go reads a form value), false when absent.
+fn stream_query(query: &str) -> Result<bool, FlowError> {
+    let value = query
         .split('&')
-        .filter_map(|pair| pair.split_once('=').or(Some((pair, ""))))
-        .any(|(key, value)| {
-            key == "stream" && matches!(value, "1" | "t" | "T" | "true" | "TRUE" | "True")
-        })
+        .map(|pair| pair.split_once('=').unwrap_or((pair, "")))
+        .find_map(|(key, value)| (key == "stream").then_some(value));
+    match value {
+        None => Ok(false),
+        Some(value) => match STREAM_VALUES.iter().position(|v| *v == value) {
+            Some(index) => Ok(index < 6),
+            None => Err(FlowError::invalid_argument(format!(
+                "the `stream` query parameter must be true or false (1, t, true, 0, f, false, ...), not {value:?}"
+            ))),
+        },
+    }
 }
 
 /// The flow input of a request body: `data` of a JSON object, or `null` for an empty body or a
@@ -87,14 +102,15 @@ mod tests {
 
     #[test]
     fn streaming_is_asked_by_header_or_query() {
-        assert!(wants_stream(&parts("/f", Some("Text/Event-Stream"))));
-        assert!(wants_stream(&parts(
-            "/f",
-            Some("application/json, text/event-stream;q=0.9")
-        )));
+        for accept in [
+            "Text/Event-Stream",
+            "application/json, text/event-stream;q=0.9",
+        ] {
+            assert_eq!(wants_stream(&parts("/f", Some(accept))).ok(), Some(true));
+        }
         for yes in ["1", "t", "T", "true", "TRUE", "True"] {
             assert!(
-                wants_stream(&parts(&format!("/f?a=b&stream={yes}"), None)),
+                wants_stream(&parts(&format!("/f?a=b&stream={yes}"), None)).ok() == Some(true),
                 "{yes}"
             );
         }
@@ -104,8 +120,17 @@ mod tests {
             "/f?stream=0",
             "/f?stream",
             "/f?streams=true",
+            "/f?stream=F&stream=true",
         ] {
-            assert!(!wants_stream(&parts(no, Some("application/json"))), "{no}");
+            let asked = wants_stream(&parts(no, Some("application/json")));
+            assert_eq!(asked.ok(), Some(false), "{no}");
+        }
+        for bad in ["/f?stream=null", "/f?stream=yes&stream=true"] {
+            let asked = wants_stream(&parts(bad, None));
+            assert!(
+                asked.is_err_and(|e| e.status() == crate::Status::InvalidArgument),
+                "{bad}"
+            );
         }
     }
 

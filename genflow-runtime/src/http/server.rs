@@ -195,7 +195,7 @@ impl FlowServer {
         self.settings.shutdown.clone()
     }
 
-    /// The OpenAPI 3.1 document of the served flows.
+    /// The OpenAPI 3.2 document of the served flows.
     pub fn openapi(&self) -> serde_json::Value {
         openapi::document(&self.settings)
     }

@@ -422,6 +422,23 @@ async fn malformed_json_is_an_error_not_a_panic() {
 }
 
 #[tokio::test]
+async fn a_reply_without_a_finish_reason_is_an_incomplete_reply() {
+    let mut reply = text_reply("half an ans");
+    reply["choices"][0]["finish_reason"] = Value::Null;
+    let server = FakeServer::start(vec![Reply::Json(200, vec![], reply)]).await;
+    let err = models(&server)
+        .generate()
+        .prompt("hi")
+        .run()
+        .await
+        .expect_err("incomplete");
+    assert_eq!(err.status(), Status::Internal);
+    assert!(err.message().contains("reply from model"), "{err}");
+    assert!(!err.message().contains("stream"), "not a stream: {err}");
+    assert_eq!(server.received().len(), 1, "not retried");
+}
+
+#[tokio::test]
 async fn a_stream_cut_off_midway_fails() {
     let mut pieces = streamed_text(&["The capital", " of Wyoming"], "stop");
     pieces.truncate(pieces.len() / 2);

@@ -122,9 +122,12 @@ impl<W: Wire> Model for HttpModel<W> {
             for delta in wire.reply(&reply, &request, &transport)? {
                 acc.push(delta);
             }
-            acc.finish(&name).map_err(|e| {
-                transport.fail(format!("the reply has no finish reason: {}", e.message()))
-            })
+            if !acc.is_finished() {
+                return Err(transport.fail(format!(
+                    "the reply from model '{name}' has no finish reason"
+                )));
+            }
+            acc.finish(&name)
         })
     }
 

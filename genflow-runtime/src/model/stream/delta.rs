@@ -92,6 +92,11 @@ impl Accumulator {
         }
     }
 
+    /// Whether the model said why it stopped (a reply without a finish reason is incomplete).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finish.is_some()
+    }
+
     /// The response, or `UNAVAILABLE` when the stream ended before the model finished.
     /// Tool arguments that are not valid JSON are kept as a JSON string, so the tool loop
     /// reports them to the model as invalid input.

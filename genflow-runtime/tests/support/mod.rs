@@ -26,6 +26,10 @@ pub enum Reply {
     Sse(Vec<Vec<u8>>),
     /// Waits this long, then answers with the inner reply.
     Slow(Duration, Box<Reply>),
+    /// A 200 whose (chunked) body breaks off after these bytes: the connection is reset.
+    Cut(&'static str),
+    /// An event stream that sends these pieces, then nothing, without closing.
+    Stall(Vec<Vec<u8>>),
 }
 
 /// A request the server received.
@@ -139,6 +143,27 @@ async fn respond(reply: Reply) -> Response {
                 tokio::task::yield_now().await;
                 Ok::<_, Infallible>(Bytes::from(piece))
             });
+            (
+                [("content-type", "text/event-stream")],
+                Body::from_stream(stream),
+            )
+                .into_response()
+        }
+        Reply::Cut(start) => {
+            let pieces: [Result<Bytes, std::io::Error>; 2] = [
+                Ok(Bytes::from_static(start.as_bytes())),
+                Err(std::io::Error::other("the fake provider breaks off")),
+            ];
+            (
+                [("content-type", "application/json")],
+                Body::from_stream(futures::stream::iter(pieces)),
+            )
+                .into_response()
+        }
+        Reply::Stall(pieces) => {
+            let stream = futures::stream::iter(pieces)
+                .map(|piece| Ok::<_, Infallible>(Bytes::from(piece)))
+                .chain(futures::stream::pending());
             (
                 [("content-type", "text/event-stream")],
                 Body::from_stream(stream),

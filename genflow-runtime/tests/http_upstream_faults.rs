@@ -126,10 +126,21 @@ async fn call(running: &common::Running, path: &str) -> (u16, Option<String>, Va
     )
 }
 
+/// A fault: its name, the flow path, the provider's replies, the HTTP code and Genkit status
+/// the caller gets, and whether the answer carries `Retry-After`.
+type Fault = (
+    &'static str,
+    &'static str,
+    Vec<Reply>,
+    u16,
+    &'static str,
+    bool,
+);
+
 #[tokio::test]
 async fn every_plain_fault_has_a_status_and_a_safe_message() {
     let violating = || text_reply("{\"answer\": 42, \"upstream-words\": true}");
-    let cases: Vec<(&str, &str, Vec<Reply>, u16, &str, bool)> = vec![
+    let cases: Vec<Fault> = vec![
         (
             "429 + Retry-After",
             "/ask",

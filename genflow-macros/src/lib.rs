@@ -3,6 +3,7 @@
 
 mod ast;
 mod attr;
+mod data;
 mod expand;
 mod resolve;
 mod valid;
@@ -21,6 +22,16 @@ pub fn flow(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(expand::Kind::Tool, args.into(), item.into()).into()
+}
+
+/// Derives `Serialize`, `Deserialize` and `JsonSchema` on a struct or enum through
+/// `genflow_runtime`'s re-exports of serde and schemars, so the crate needs no `serde` or
+/// `schemars` dependency of its own. `#[data(input)]` derives only `Deserialize` and
+/// `JsonSchema`, `#[data(output)]` only `Serialize` and `JsonSchema`; `#[serde(...)]` and
+/// `#[schemars(...)]` attributes work as with the derives themselves.
+#[proc_macro_attribute]
+pub fn data(args: TokenStream, item: TokenStream) -> TokenStream {
+    data::expand(args.into(), item.into()).into()
 }
 
 #[cfg(test)]

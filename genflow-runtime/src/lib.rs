@@ -58,7 +58,7 @@ pub use canonical_schema::CanonicalSchema;
 pub use context::FlowContext;
 pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam};
 pub use error::{ErrorBody, FlowError, ToolError, Violation};
-pub use genflow_macros::{flow, tool};
+pub use genflow_macros::{data, flow, tool};
 pub use registry::{Registry, RegistryBuilder, RegistryError};
 pub use run::{DynAction, FlowEvent, FlowEvents, RunOptions};
 pub use schema::{ActionSchemas, decode, schema_of};
@@ -74,7 +74,7 @@ pub mod prelude {
     #[cfg(feature = "models")]
     pub use crate::model::{GenerateExt, Models};
     pub use crate::{
-        Action, FlowContext, FlowError, Registry, State, Status, ToolError, flow, tool,
+        Action, FlowContext, FlowError, Registry, State, Status, ToolError, data, flow, tool,
     };
     pub use schemars::JsonSchema;
     pub use serde::{Deserialize, Serialize};

@@ -98,8 +98,13 @@ pub struct ServerConfig {
     /// How long `/readyz` answers 503 while new requests are still served, once a shutdown
     /// starts (default 0).
     pub drain_delay: Option<HumanDuration>,
-    /// Dev mode: internal error messages are shown to callers.
+    /// Dev mode: internal error messages are shown to callers, and the developer tools
+    /// (Genkit's reflection API) are served on 127.0.0.1. `GENKIT_ENV=dev` turns it on when
+    /// this key is unset.
     pub dev: Option<bool>,
+    /// The first port the developer tools try in dev mode (default 3100; the next free one
+    /// when taken). `GENKIT_REFLECTION_PORT` also sets it.
+    pub reflection_port: Option<u16>,
 }
 
 /// `[auth]`: an API key for every flow, and per-flow keys.
@@ -223,6 +228,12 @@ impl Config {
         self.server
             .bind
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3400)))
+    }
+
+    /// Whether the service runs in dev mode: `[server] dev` / `GENFLOW_SERVER_DEV`, or
+    /// `GENKIT_ENV=dev` (what `genkit start` sets).
+    pub fn dev_mode(&self) -> bool {
+        self.server.dev.unwrap_or(false)
     }
 
     /// The telemetry settings this configuration asks for: [`Telemetry::new`]'s defaults with

@@ -239,7 +239,21 @@ impl DevState {
     /// Starts exporting traces to the telemetry server at `url` (what `POST /api/notify`
     /// asks), unless `GENKIT_TELEMETRY_SERVER` chose one.
     fn connect_telemetry_server(&self, url: &str) {
-        tracing::debug!(url, "telemetry server notified");
+        match self.registry.telemetry().trace_server() {
+            Some(exporter) if exporter.connect(url) => {
+                tracing::debug!(url, "exporting traces to the Genkit telemetry server");
+            }
+            Some(_) => tracing::debug!(url, "GENKIT_TELEMETRY_SERVER chose the telemetry server"),
+            None => tracing::debug!(url, "no trace exporter to connect: telemetry has none"),
+        }
+    }
+
+    /// Waits until the spans of a finished run reached the telemetry server, so that a
+    /// caller that opens the trace at once finds it (as Genkit's own runtimes do).
+    async fn flush_traces(&self) {
+        if let Some(exporter) = self.registry.telemetry().trace_server() {
+            exporter.flush().await;
+        }
     }
 
     /// `{"defaultModel": "<provider/model>"}` when the registry holds a model catalog.

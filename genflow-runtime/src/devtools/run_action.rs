@@ -103,11 +103,11 @@ pub(crate) async fn run_action(
     let tracked = state.runs.track(trace_id.clone(), token);
     let (body, content_type) = match started {
         Started::Plain(_, future) => (
-            Body::from_stream(plain(future, trace_id, tracked)),
+            Body::from_stream(plain(Arc::clone(&state), future, trace_id, tracked)),
             "application/json",
         ),
         Started::Stream(events) => (
-            Body::from_stream(lines(events, trace_id, tracked)),
+            Body::from_stream(lines(Arc::clone(&state), events, trace_id, tracked)),
             "text/plain; charset=utf-8",
         ),
     };
@@ -144,6 +144,7 @@ impl Started {
 /// The body of a plain run: one document once the run ends. Dropping it (the caller went
 /// away) drops the run.
 fn plain(
+    state: Arc<DevState>,
     run: BoxFuture<'static, Result<Value, FlowError>>,
     trace_id: String,
     tracked: Tracked,
@@ -151,18 +152,21 @@ fn plain(
     stream::once(async move {
         let outcome = run.await;
         drop(tracked);
+        state.flush_traces().await;
         Ok(terminal(outcome, &trace_id))
     })
 }
 
 /// The body of a streaming run: a line per chunk, then the terminal document.
 fn lines(
+    state: Arc<DevState>,
     events: FlowEvents,
     trace_id: String,
     tracked: Tracked,
 ) -> impl Stream<Item = Result<Bytes, Infallible>> + Send {
     stream::unfold(Some((events, tracked)), move |running| {
         let trace_id = trace_id.clone();
+        let state = Arc::clone(&state);
         async move {
             let (mut events, tracked) = running?;
             let outcome = match events.next().await {
@@ -175,6 +179,7 @@ fn lines(
                 None => Err(FlowError::internal("the run ended without a result")),
             };
             drop(tracked);
+            state.flush_traces().await;
             Some((Ok(terminal(outcome, &trace_id)), None))
         }
     })

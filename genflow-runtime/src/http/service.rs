@@ -2,7 +2,7 @@
 
 use crate::config::{Config, ConfigError};
 use crate::devtools::{DevServer, DevToolsError};
-use crate::telemetry::TelemetryError;
+use crate::telemetry::{TelemetryError, TraceServerExporter};
 use crate::{RegistryBuilder, RegistryError};
 
 use super::{FlowServer, ServeError, serve};
@@ -54,7 +54,11 @@ pub async fn run_service(
     customize: impl FnOnce(FlowServer) -> FlowServer,
 ) -> Result<(), ServiceError> {
     let config = Config::load()?;
-    let telemetry = config.telemetry().init()?;
+    let mut telemetry = config.telemetry();
+    if config.dev_mode() {
+        telemetry = telemetry.trace_server(TraceServerExporter::from_env());
+    }
+    let telemetry = telemetry.init()?;
     let registry = with_models(registry, &config)
         .telemetry(telemetry.clone())
         .build()?;

@@ -149,7 +149,11 @@ async fn notified_runs_post_genkit_traces_at_start_and_end() {
     assert_eq!(step["attributes"]["genkit:type"], "flowStep");
     let with_root = posts
         .iter()
-        .find(|p| p["spans"][&root_span]["endTime"] != 0)
+        .find(|p| {
+            p["spans"][&root_span]["endTime"]
+                .as_f64()
+                .is_some_and(|t| t > 0.0)
+        })
         .expect("the root's end post");
     assert_eq!(with_root["displayName"], "lookup");
     assert!(with_root["startTime"].is_number() && with_root["endTime"].is_number());

@@ -7,7 +7,6 @@
 //! Posting happens on a background thread of its own, so recording a span never waits on the
 //! network.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
 use std::time::Duration;
@@ -291,9 +290,10 @@ async fn post_traces(
     }
 }
 
-/// `spans` grouped into Genkit `TraceData` documents, one per trace.
+/// `spans` grouped into Genkit `TraceData` documents, in order: one per trace, and a further
+/// one whenever a span comes again (its start, then its end, both queued before a post).
 fn traces(spans: Vec<Value>) -> Vec<Value> {
-    let mut by_trace: BTreeMap<String, Map<String, Value>> = BTreeMap::new();
+    let mut docs: Vec<Map<String, Value>> = Vec::new();
     for span in spans {
         let (Some(trace_id), Some(span_id)) = (
             span["traceId"].as_str().map(str::to_owned),
@@ -301,26 +301,30 @@ fn traces(spans: Vec<Value>) -> Vec<Value> {
         ) else {
             continue;
         };
-        let trace = by_trace.entry(trace_id.clone()).or_insert_with(|| {
-            Map::from_iter([
-                ("traceId".to_owned(), Value::from(trace_id)),
-                ("spans".to_owned(), Value::Object(Map::new())),
-            ])
-        });
+        let latest = docs
+            .iter()
+            .rposition(|doc| doc["traceId"] == trace_id.as_str());
+        let index = match latest {
+            Some(index) if docs[index]["spans"].get(&span_id).is_none() => index,
+            _ => {
+                docs.push(Map::from_iter([
+                    ("traceId".to_owned(), Value::from(trace_id)),
+                    ("spans".to_owned(), Value::Object(Map::new())),
+                ]));
+                docs.len() - 1
+            }
+        };
+        let doc = &mut docs[index];
         if span.get("parentSpanId").is_none() {
-            for (from, to) in [
-                ("displayName", "displayName"),
-                ("startTime", "startTime"),
-                ("endTime", "endTime"),
-            ] {
-                trace.insert(to.to_owned(), span[from].clone());
+            for key in ["displayName", "startTime", "endTime"] {
+                doc.insert(key.to_owned(), span[key].clone());
             }
         }
-        if let Some(Value::Object(spans)) = trace.get_mut("spans") {
+        if let Some(Value::Object(spans)) = doc.get_mut("spans") {
             spans.insert(span_id, span);
         }
     }
-    by_trace.into_values().map(Value::Object).collect()
+    docs.into_iter().map(Value::Object).collect()
 }
 
 /// A span in Genkit's `SpanData` shape, as Genkit JS's trace server exporter sends it.
@@ -368,15 +372,20 @@ mod tests {
             }
             span
         };
+        let mut started = span("a", "root", None);
+        started["endTime"] = Value::from(0);
         let docs = traces(vec![
+            started,
             span("a", "child", Some("root")),
             span("b", "other", Some("elsewhere")),
             span("a", "root", None),
         ]);
-        assert_eq!(docs.len(), 2);
+        assert_eq!(docs.len(), 3, "{docs:#?}");
         assert_eq!(docs[0]["traceId"], "a");
-        assert_eq!(docs[0]["displayName"], "root");
+        assert_eq!(docs[0]["endTime"], 0, "the root as it started");
         assert_eq!(docs[0]["spans"].as_object().map(Map::len), Some(2));
         assert!(docs[1].get("displayName").is_none(), "no root among them");
+        assert_eq!(docs[2]["spans"]["root"]["endTime"], 2.0, "then as it ended");
+        assert_eq!(docs[2]["endTime"], 2.0);
     }
 }

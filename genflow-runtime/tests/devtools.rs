@@ -98,6 +98,12 @@ async fn start(test: &str) -> (DevTools, PathBuf) {
     (dev, root)
 }
 
+/// Stops the dev server and removes its project directory.
+async fn finish(dev: DevTools, root: PathBuf) {
+    dev.stop().await;
+    std::fs::remove_dir_all(root).expect("clean up");
+}
+
 fn header(response: &reqwest::Response, name: &str) -> String {
     response
         .headers()
@@ -122,7 +128,7 @@ async fn run(dev: &DevTools, body: Value) -> Value {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn lists_every_action_with_its_schemas() {
-    let (dev, _) = start("actions").await;
+    let (dev, root) = start("actions").await;
     let actions: Value = reqwest::get(format!("{}/api/actions", dev.url()))
         .await
         .expect("get")
@@ -141,12 +147,12 @@ async fn lists_every_action_with_its_schemas() {
     let add = &actions["/tool/add"];
     assert_eq!(add["type"], "tool");
     assert_eq!(add["inputSchema"]["required"], json!(["a", "b"]));
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn runs_an_action_with_trace_headers_and_its_trace() {
-    let (dev, _) = start("plain").await;
+    let (dev, root) = start("plain").await;
     let response = reqwest::Client::new()
         .post(format!("{}/api/runAction", dev.url()))
         .json(&json!({"key": "/flow/greet", "input": "Ada"}))
@@ -174,12 +180,12 @@ async fn runs_an_action_with_trace_headers_and_its_trace() {
 
     let tool = run(&dev, json!({"key": "/tool/add", "input": {"a": 2, "b": 3}})).await;
     assert_eq!(tool["result"], 5);
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn streams_one_chunk_per_line_then_the_result() {
-    let (dev, _) = start("stream").await;
+    let (dev, root) = start("stream").await;
     let response = reqwest::Client::new()
         .post(format!("{}/api/runAction?stream=true", dev.url()))
         .json(&json!({"key": "/flow/count", "input": 3}))
@@ -205,12 +211,12 @@ async fn streams_one_chunk_per_line_then_the_result() {
             json!({"result": 3, "telemetry": {"traceId": trace_id}})
         ]
     );
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn errors_take_genkits_shape() {
-    let (dev, _) = start("errors").await;
+    let (dev, root) = start("errors").await;
     let http = reqwest::Client::new();
     let response = http
         .post(format!("{}/api/runAction", dev.url()))
@@ -261,12 +267,12 @@ async fn errors_take_genkits_shape() {
         .await
         .expect("send");
     assert_eq!(bad.status(), 400);
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_context_is_the_auth_context() {
-    let (dev, _) = start("context").await;
+    let (dev, root) = start("context").await;
     let context = json!({"auth": {"uid": "ada"}});
     let body = run(
         &dev,
@@ -276,12 +282,12 @@ async fn the_context_is_the_auth_context() {
     assert_eq!(body["result"], context);
     let body = run(&dev, json!({"key": "/flow/whoami", "input": null})).await;
     assert_eq!(body["result"], Value::Null);
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn cancel_action_ends_the_run_by_trace_id() {
-    let (dev, _) = start("cancel").await;
+    let (dev, root) = start("cancel").await;
     let (tx, dropped) = tokio::sync::oneshot::channel();
     *SLOW_DROPPED.get_or_init(Default::default).lock().await = Some(tx);
     let http = reqwest::Client::new();
@@ -318,12 +324,12 @@ async fn cancel_action_ends_the_run_by_trace_id() {
 
     assert_eq!(cancel(trace_id).await.status(), 404, "already over");
     assert_eq!(cancel("0".repeat(32)).await.status(), 404);
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn health_checks_the_runtime_id() {
-    let (dev, _) = start("health").await;
+    let (dev, root) = start("health").await;
     let health = |query: &str| reqwest::get(format!("{}/api/__health{query}", dev.url()));
     assert_eq!(health("").await.expect("get").status(), 200);
     assert_eq!(health("?id=test-health").await.expect("get").status(), 200);
@@ -337,7 +343,7 @@ async fn health_checks_the_runtime_id() {
         .expect("json");
     assert!(default.is_object());
     assert_eq!(values("").await.expect("get").status(), 400);
-    dev.stop().await;
+    finish(dev, root).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

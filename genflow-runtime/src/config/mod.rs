@@ -339,6 +339,38 @@ mod tests {
     }
 
     #[test]
+    fn genkit_variables_turn_dev_mode_on_and_choose_the_reflection_port() {
+        let mut config = Config::parse("[server]\nreflection_port = 4000\n").expect("parses");
+        assert!(!config.dev_mode());
+        config
+            .apply_env([
+                ("GENKIT_ENV".to_owned(), "dev".to_owned()),
+                ("GENKIT_REFLECTION_PORT".to_owned(), "4100".to_owned()),
+            ])
+            .expect("valid env");
+        assert!(config.dev_mode());
+        assert_eq!(config.server.reflection_port, Some(4100));
+        config
+            .apply_env([
+                ("GENKIT_REFLECTION_PORT".to_owned(), "4100".to_owned()),
+                (
+                    "GENFLOW_SERVER_REFLECTION_PORT".to_owned(),
+                    "4200".to_owned(),
+                ),
+            ])
+            .expect("valid env");
+        assert_eq!(
+            config.server.reflection_port,
+            Some(4200),
+            "genflow's own wins"
+        );
+        let mut prod = Config::default();
+        prod.apply_env([("GENKIT_ENV".to_owned(), "prod".to_owned())])
+            .expect("valid env");
+        assert!(!prod.dev_mode());
+    }
+
+    #[test]
     fn bad_and_unknown_variables_are_errors_with_hints() {
         let mut config = Config::default();
         let err = config

@@ -38,6 +38,8 @@ pub mod client;
 pub mod config;
 mod context;
 mod contract;
+#[cfg(feature = "server")]
+pub mod devtools;
 mod error;
 #[cfg(feature = "server")]
 pub mod http;

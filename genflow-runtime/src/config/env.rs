@@ -45,6 +45,9 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_SERVER_DEV", |c, v| {
         parse(v).map(|b| c.server.dev = Some(b))
     }),
+    ("GENFLOW_SERVER_REFLECTION_PORT", |c, v| {
+        parse(v).map(|p| c.server.reflection_port = Some(p))
+    }),
     ("GENFLOW_AUTH_API_KEY_ENV", |c, v| {
         text(v).map(|s| c.auth.api_key_env = Some(s))
     }),
@@ -101,7 +104,19 @@ pub(super) fn apply(
 ) -> Result<(), ConfigError> {
     let (mut port, mut host) = (None, None);
     let mut bind_set = false;
+    // Genkit's own variables: `genkit start` sets GENKIT_ENV=dev; GENKIT_REFLECTION_PORT is
+    // the port Genkit's Go and JS runtimes read. genflow's own variable wins over the latter.
+    let (mut genkit_dev, mut genkit_port, mut reflection_port_set) = (false, None, false);
     for (var, value) in vars {
+        if var == "GENKIT_ENV" {
+            genkit_dev = value.trim() == "dev";
+            continue;
+        }
+        if var == "GENKIT_REFLECTION_PORT" {
+            genkit_port =
+                Some(parse::<u16>(&value).map_err(|message| ConfigError::Env { var, message })?);
+            continue;
+        }
         if var == "PORT" {
             port = Some(parse::<u16>(&value).map_err(|message| ConfigError::Env { var, message })?);
             continue;
@@ -126,6 +141,7 @@ pub(super) fn apply(
             });
         };
         bind_set |= var == "GENFLOW_SERVER_BIND";
+        reflection_port_set |= var == "GENFLOW_SERVER_REFLECTION_PORT";
         set(config, &value).map_err(|message| ConfigError::Env { var, message })?;
     }
     if !bind_set && (port.is_some() || host.is_some()) {
@@ -137,6 +153,12 @@ pub(super) fn apply(
             bind.set_ip(host);
         }
         config.server.bind = Some(bind);
+    }
+    if genkit_dev {
+        config.server.dev = Some(true);
+    }
+    if let Some(port) = genkit_port.filter(|_| !reflection_port_set) {
+        config.server.reflection_port = Some(port);
     }
     Ok(())
 }

@@ -98,8 +98,13 @@ pub struct ServerConfig {
     /// How long `/readyz` answers 503 while new requests are still served, once a shutdown
     /// starts (default 0).
     pub drain_delay: Option<HumanDuration>,
-    /// Dev mode: internal error messages are shown to callers.
+    /// Dev mode: internal error messages are shown to callers, and the developer tools
+    /// (Genkit's reflection API) are served on 127.0.0.1. `GENKIT_ENV=dev` turns it on when
+    /// this key is unset.
     pub dev: Option<bool>,
+    /// The first port the developer tools try in dev mode (default 3100; the next free one
+    /// when taken). `GENKIT_REFLECTION_PORT` also sets it.
+    pub reflection_port: Option<u16>,
 }
 
 /// `[auth]`: an API key for every flow, and per-flow keys.
@@ -225,6 +230,12 @@ impl Config {
             .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 3400)))
     }
 
+    /// Whether the service runs in dev mode: `[server] dev` / `GENFLOW_SERVER_DEV`, or
+    /// `GENKIT_ENV=dev` (what `genkit start` sets).
+    pub fn dev_mode(&self) -> bool {
+        self.server.dev.unwrap_or(false)
+    }
+
     /// The telemetry settings this configuration asks for: [`Telemetry::new`]'s defaults with
     /// every key the file or environment set applied on top.
     ///
@@ -325,6 +336,38 @@ mod tests {
         );
         assert_eq!(config.model.default.as_deref(), Some("openai/gpt-4o-mini"));
         assert_eq!(config.telemetry.metrics, Some(false));
+    }
+
+    #[test]
+    fn genkit_variables_turn_dev_mode_on_and_choose_the_reflection_port() {
+        let mut config = Config::parse("[server]\nreflection_port = 4000\n").expect("parses");
+        assert!(!config.dev_mode());
+        config
+            .apply_env([
+                ("GENKIT_ENV".to_owned(), "dev".to_owned()),
+                ("GENKIT_REFLECTION_PORT".to_owned(), "4100".to_owned()),
+            ])
+            .expect("valid env");
+        assert!(config.dev_mode());
+        assert_eq!(config.server.reflection_port, Some(4100));
+        config
+            .apply_env([
+                ("GENKIT_REFLECTION_PORT".to_owned(), "4100".to_owned()),
+                (
+                    "GENFLOW_SERVER_REFLECTION_PORT".to_owned(),
+                    "4200".to_owned(),
+                ),
+            ])
+            .expect("valid env");
+        assert_eq!(
+            config.server.reflection_port,
+            Some(4200),
+            "genflow's own wins"
+        );
+        let mut prod = Config::default();
+        prod.apply_env([("GENKIT_ENV".to_owned(), "prod".to_owned())])
+            .expect("valid env");
+        assert!(!prod.dev_mode());
     }
 
     #[test]

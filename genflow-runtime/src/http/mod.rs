@@ -33,7 +33,7 @@ mod errors;
 mod handler;
 mod health;
 mod limits;
-mod observe;
+pub(crate) mod observe;
 mod openapi;
 mod request;
 mod router;

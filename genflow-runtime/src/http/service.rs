@@ -1,7 +1,8 @@
 //! [`run_service`]: the whole `main` of a genflow service in one call.
 
 use crate::config::{Config, ConfigError};
-use crate::telemetry::TelemetryError;
+use crate::devtools::{DevServer, DevToolsError};
+use crate::telemetry::{TelemetryError, TraceServerExporter};
 use crate::{RegistryBuilder, RegistryError};
 
 use super::{FlowServer, ServeError, serve};
@@ -23,6 +24,9 @@ pub enum ServiceError {
     /// The server could not bind or failed while serving.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The developer tools (dev mode) could not start.
+    #[error(transparent)]
+    DevTools(#[from] DevToolsError),
 }
 
 impl std::fmt::Debug for ServiceError {
@@ -50,11 +54,15 @@ pub async fn run_service(
     customize: impl FnOnce(FlowServer) -> FlowServer,
 ) -> Result<(), ServiceError> {
     let config = Config::load()?;
-    let telemetry = config.telemetry().init()?;
+    let mut telemetry = config.telemetry();
+    if config.dev_mode() {
+        telemetry = telemetry.trace_server(TraceServerExporter::from_env());
+    }
+    let telemetry = telemetry.init()?;
     let registry = with_models(registry, &config)
         .telemetry(telemetry.clone())
         .build()?;
-    let server = customize(FlowServer::new(registry).configure(&config)?);
+    let server = customize(FlowServer::new(registry.clone()).configure(&config)?);
     let mut service = serve(server).bind(config.bind());
     if let Some(grace) = config.server.shutdown_grace {
         service = service.grace(grace.0);
@@ -71,7 +79,19 @@ pub async fn run_service(
     if let Some(max) = config.server.max_connections {
         service = service.max_connections(max);
     }
+    let devtools = if config.dev_mode() {
+        let mut dev = DevServer::new(registry.clone());
+        if let Some(port) = config.server.reflection_port {
+            dev = dev.port(port);
+        }
+        Some(dev.start().await?)
+    } else {
+        None
+    };
     let served = service.run().await;
+    if let Some(devtools) = devtools {
+        devtools.stop().await;
+    }
     telemetry.shutdown();
     Ok(served?)
 }

@@ -128,6 +128,23 @@ impl Registry {
         ))
     }
 
+    /// [`Registry::stream`] for an action of any kind (a tool run from a developer tool). The
+    /// input is validated once the run has started, so invalid input is the stream's result,
+    /// after its trace ids are known.
+    pub fn stream_action(
+        &self,
+        kind: ActionKind,
+        name: &str,
+        input: Value,
+        options: RunOptions,
+    ) -> Result<FlowEvents, FlowError> {
+        let action = self.resolve(kind, name)?;
+        Ok(FlowEvents::start(
+            action.as_ref(),
+            self.invocation(input, options),
+        ))
+    }
+
     /// Runs a typed action in-process with the registry's state, under its timeout and panic
     /// guard (no JSON round trip).
     pub async fn call<A: Action>(&self, input: A::Input) -> Result<A::Output, FlowError> {

@@ -66,6 +66,14 @@ impl TelemetryHandle {
         self.inner.store.as_ref()
     }
 
+    /// The Genkit telemetry server exporter, when [`Telemetry::trace_server`] installed one.
+    ///
+    /// [`Telemetry::trace_server`]: super::Telemetry::trace_server
+    #[cfg(feature = "server")]
+    pub fn trace_server(&self) -> Option<&super::TraceServerExporter> {
+        self.inner.sink.as_deref()?.trace_server()
+    }
+
     /// Whether Prometheus metrics are recorded.
     pub fn metrics_enabled(&self) -> bool {
         self.inner.metrics.is_some()

@@ -34,6 +34,9 @@ pub(crate) struct SpanSink {
     processors: Vec<Box<dyn SpanProcessor>>,
     store: Option<TraceStore>,
     exporting: bool,
+    /// A Genkit telemetry server, which may learn its URL later and sees spans start.
+    #[cfg(feature = "server")]
+    trace_server: Option<super::TraceServerExporter>,
 }
 
 impl SpanSink {
@@ -48,7 +51,33 @@ impl SpanSink {
             processors,
             store,
             exporting,
+            #[cfg(feature = "server")]
+            trace_server: None,
         }
+    }
+
+    /// Also sends spans to a Genkit telemetry server.
+    #[cfg(feature = "server")]
+    pub(crate) fn with_trace_server(mut self, exporter: super::TraceServerExporter) -> Self {
+        self.trace_server = Some(exporter);
+        self
+    }
+
+    /// The Genkit telemetry server exporter, if any.
+    #[cfg(feature = "server")]
+    pub(crate) fn trace_server(&self) -> Option<&super::TraceServerExporter> {
+        self.trace_server.as_ref()
+    }
+
+    /// Whether a Genkit telemetry server takes spans now.
+    fn trace_server_connected(&self) -> bool {
+        #[cfg(feature = "server")]
+        return self
+            .trace_server
+            .as_ref()
+            .is_some_and(super::TraceServerExporter::is_connected);
+        #[cfg(not(feature = "server"))]
+        false
     }
 
     /// Tells every processor which resource (service) the spans come from.
@@ -60,7 +89,9 @@ impl SpanSink {
 
     /// Whether finished spans are kept now: an exporter, or a recording store.
     pub(crate) fn keeps(&self) -> bool {
-        self.exporting || self.store.as_ref().is_some_and(TraceStore::is_recording)
+        self.exporting
+            || self.store.as_ref().is_some_and(TraceStore::is_recording)
+            || self.trace_server_connected()
     }
 
     /// Flushes and stops the exporters.
@@ -69,9 +100,38 @@ impl SpanSink {
             // Shutdown errors at exit have nowhere useful to go.
             let _ = processor.shutdown();
         }
+        #[cfg(feature = "server")]
+        if let Some(exporter) = &self.trace_server {
+            exporter.shutdown();
+        }
+    }
+
+    /// A span has started (only realtime exporters care).
+    fn start(&self, data: &SpanData) {
+        #[cfg(feature = "server")]
+        if let Some(exporter) = &self.trace_server {
+            exporter.export_start(data);
+        }
+        #[cfg(not(feature = "server"))]
+        let _ = data;
+    }
+
+    /// Whether anything wants spans as they start.
+    fn wants_starts(&self) -> bool {
+        #[cfg(feature = "server")]
+        return self
+            .trace_server
+            .as_ref()
+            .is_some_and(|e| e.is_realtime() && e.is_connected());
+        #[cfg(not(feature = "server"))]
+        false
     }
 
     fn end(&self, data: SpanData) {
+        #[cfg(feature = "server")]
+        if let Some(exporter) = &self.trace_server {
+            exporter.export(&data);
+        }
         if let Some((last, rest)) = self.processors.split_last() {
             for processor in rest {
                 processor.on_end(data.clone());
@@ -137,6 +197,7 @@ struct SpanState {
 }
 
 /// The data of a span that will be kept.
+#[derive(Clone)]
 struct Kept {
     name: Cow<'static, str>,
     start: SystemTime,
@@ -269,6 +330,12 @@ where
             attrs.record(&mut Fields(&mut kept));
             Box::new(kept)
         });
+        if let (Some(kept), Some(sink)) = (&data, &sink)
+            && sink.wants_starts()
+        {
+            let started = kept.as_ref().clone();
+            sink.start(&self.span_data(ids, parent, false, started, SystemTime::UNIX_EPOCH));
+        }
         span.extensions_mut().insert(SpanState {
             ids,
             parent,
@@ -326,30 +393,50 @@ where
         let (Some(kept), Some(sink)) = (state.data, state.sink) else {
             return;
         };
+        let data = self.span_data(
+            state.ids,
+            state.parent,
+            state.remote_parent,
+            *kept,
+            SystemTime::now(),
+        );
+        sink.end(data);
+    }
+}
+
+impl SpanLayer {
+    /// The OpenTelemetry data of a span; `end` is the epoch for a span that has only started.
+    fn span_data(
+        &self,
+        ids: SpanIds,
+        parent: Option<u64>,
+        remote_parent: bool,
+        kept: Kept,
+        end: SystemTime,
+    ) -> SpanData {
         let mut events = SpanEvents::default();
         events.events = kept.events;
-        let data = SpanData {
+        SpanData {
             span_context: SpanContext::new(
-                TraceId::from(state.ids.trace_id),
-                SpanId::from(state.ids.span_id),
+                TraceId::from(ids.trace_id),
+                SpanId::from(ids.span_id),
                 TraceFlags::SAMPLED,
                 false,
                 TraceState::default(),
             ),
-            parent_span_id: state.parent.map_or(SpanId::INVALID, SpanId::from),
-            parent_span_is_remote: state.remote_parent,
+            parent_span_id: parent.map_or(SpanId::INVALID, SpanId::from),
+            parent_span_is_remote: remote_parent,
             span_kind: SpanKind::Internal,
             name: kept.name,
             start_time: kept.start,
-            end_time: SystemTime::now(),
+            end_time: end,
             attributes: kept.attributes,
             dropped_attributes_count: 0,
             events,
             links: SpanLinks::default(),
             status: kept.status,
             instrumentation_scope: self.scope.clone(),
-        };
-        sink.end(data);
+        }
     }
 }
 

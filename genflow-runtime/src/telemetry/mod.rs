@@ -16,12 +16,16 @@ mod scope;
 mod settings;
 mod span;
 mod store;
+#[cfg(feature = "server")]
+mod trace_server;
 
 pub use handle::TelemetryHandle;
 pub use ids::{SpanIds, TraceParent};
 pub use layer::SpanLayer;
 pub use settings::Telemetry;
 pub use store::{SpanNode, SpanRecord, TraceData, TraceStore, TraceSummary};
+#[cfg(feature = "server")]
+pub use trace_server::TraceServerExporter;
 
 pub(crate) use metrics::Metrics;
 #[cfg(feature = "models")]

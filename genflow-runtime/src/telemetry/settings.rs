@@ -28,6 +28,8 @@ pub struct Telemetry {
     io_limit: usize,
     otlp_endpoint: Option<String>,
     filter: String,
+    #[cfg(feature = "server")]
+    trace_server: Option<super::TraceServerExporter>,
 }
 
 impl Default for Telemetry {
@@ -40,6 +42,8 @@ impl Default for Telemetry {
             io_limit: 16 * 1024,
             otlp_endpoint: None,
             filter: "info".to_owned(),
+            #[cfg(feature = "server")]
+            trace_server: None,
         }
     }
 }
@@ -99,6 +103,15 @@ impl Telemetry {
         self
     }
 
+    /// Posts spans to a Genkit telemetry server in Genkit's trace format (what the developer
+    /// tools do in dev mode). Feature `server`.
+    #[cfg(feature = "server")]
+    #[must_use]
+    pub fn trace_server(mut self, exporter: super::TraceServerExporter) -> Self {
+        self.trace_server = Some(exporter);
+        self
+    }
+
     /// The default log filter when `RUST_LOG` is unset.
     #[must_use]
     pub fn log_filter(mut self, filter: impl Into<String>) -> Self {
@@ -126,6 +139,10 @@ impl Telemetry {
         let resource = Resource::builder().build();
         let mut sink = SpanSink::new(store.clone(), exporters);
         sink.set_resource(&resource);
+        #[cfg(feature = "server")]
+        if let Some(exporter) = self.trace_server {
+            sink = sink.with_trace_server(exporter);
+        }
         Ok(TelemetryHandle::new(
             sink,
             store,

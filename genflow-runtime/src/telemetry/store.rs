@@ -305,7 +305,8 @@ impl SpanProcessor for TraceStore {
     }
 }
 
-fn record_of(span: &SpanData) -> SpanRecord {
+/// A finished span in Genkit's shape.
+pub(super) fn record_of(span: &SpanData) -> SpanRecord {
     let parent = span.parent_span_id;
     let status = match &span.status {
         OtelStatus::Unset => SpanStatus {
@@ -341,12 +342,14 @@ fn record_of(span: &SpanData) -> SpanRecord {
     }
 }
 
-fn millis(t: SystemTime) -> f64 {
+/// Milliseconds since the Unix epoch.
+pub(super) fn millis(t: SystemTime) -> f64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
 }
 
-fn json_of(value: &OtelValue) -> Value {
+/// An attribute value as JSON.
+pub(super) fn json_of(value: &OtelValue) -> Value {
     match value {
         OtelValue::Bool(b) => Value::from(*b),
         OtelValue::I64(i) => Value::from(*i),

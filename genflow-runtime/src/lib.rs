@@ -41,6 +41,8 @@ mod contract;
 mod error;
 #[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(feature = "models")]
 pub mod model;
 mod registry;

@@ -100,6 +100,12 @@ pub struct ServerConfig {
     pub drain_delay: Option<HumanDuration>,
     /// Dev mode: internal error messages are shown to callers.
     pub dev: Option<bool>,
+    /// Serve the Model Context Protocol at `/mcp` (feature `mcp`; default on).
+    pub mcp: Option<bool>,
+    /// Offer the served flows as MCP tools (default on; tools are always offered).
+    pub mcp_flows: Option<bool>,
+    /// `Host` names `/mcp` accepts (default: loopback names only).
+    pub mcp_allowed_hosts: Option<Vec<String>>,
 }
 
 /// `[auth]`: an API key for every flow, and per-flow keys.

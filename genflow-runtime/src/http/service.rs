@@ -23,6 +23,10 @@ pub enum ServiceError {
     /// The server could not bind or failed while serving.
     #[error(transparent)]
     Serve(#[from] ServeError),
+    /// The MCP stdio session failed (`<bin> mcp`).
+    #[cfg(feature = "mcp")]
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp::StdioError),
 }
 
 impl std::fmt::Debug for ServiceError {
@@ -35,6 +39,10 @@ impl std::fmt::Debug for ServiceError {
 /// `GENFLOW_*`, `PORT`), installs telemetry from it and gives it to the registry, provides the model catalog of its
 /// `[model]` section as state (unless `registry` already holds one), builds `registry`, applies
 /// the `[server]` and `[auth]` sections, lets `customize` have the last word, and serves.
+///
+/// With the `mcp` feature, a binary started as `<bin> mcp` serves the same flows and tools
+/// over MCP on stdin and stdout instead of HTTP (logs go to stderr), for desktop clients that
+/// start MCP servers as child processes.
 ///
 /// ```no_run
 /// use genflow_runtime::http::run_service;
@@ -50,11 +58,19 @@ pub async fn run_service(
     customize: impl FnOnce(FlowServer) -> FlowServer,
 ) -> Result<(), ServiceError> {
     let config = Config::load()?;
-    let telemetry = config.telemetry().init()?;
+    let stdio = stdio_mode();
+    let telemetry = config.telemetry().logs_to_stderr(stdio).init()?;
     let registry = with_models(registry, &config)
         .telemetry(telemetry.clone())
         .build()?;
     let server = customize(FlowServer::new(registry).configure(&config)?);
+    #[cfg(feature = "mcp")]
+    if stdio {
+        tracing::info!("genflow serving MCP on stdio");
+        let served = server.into_mcp().serve_stdio().await;
+        telemetry.shutdown();
+        return Ok(served?);
+    }
     let mut service = serve(server).bind(config.bind());
     if let Some(grace) = config.server.shutdown_grace {
         service = service.grace(grace.0);
@@ -74,6 +90,11 @@ pub async fn run_service(
     let served = service.run().await;
     telemetry.shutdown();
     Ok(served?)
+}
+
+/// Whether the binary was started as `<bin> mcp` (with the `mcp` feature).
+fn stdio_mode() -> bool {
+    cfg!(feature = "mcp") && std::env::args().nth(1).as_deref() == Some("mcp")
 }
 
 #[cfg(feature = "models")]

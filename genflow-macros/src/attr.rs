@@ -23,6 +23,9 @@ pub struct Common {
     pub allow_untyped: Flag,
     /// Keep inputs and outputs out of traces.
     pub redact: Flag,
+    /// Offer the action as an MCP tool (default `true`); `mcp = false` keeps it off MCP (any
+    /// literal, so that a string gets genflow's message).
+    pub mcp: Option<Lit>,
     /// Name of the generated handle type (default: the function name in CamelCase).
     pub handle: Option<Ident>,
 }

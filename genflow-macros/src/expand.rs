@@ -78,6 +78,21 @@ fn parse_args(kind: Kind, args: TokenStream, errors: &mut Vec<Error>) -> (Common
     })
 }
 
+/// The value of `mcp = ...`: `true` when absent; anything but a boolean is an error.
+fn mcp_flag(lit: Option<&syn::Lit>, errors: &mut Vec<Error>) -> bool {
+    match lit {
+        None => true,
+        Some(syn::Lit::Bool(flag)) => flag.value,
+        Some(other) => {
+            errors.push(Error::new_spanned(
+                other,
+                "`mcp` takes `true` or `false`: write `mcp = false` to keep this action off the MCP server",
+            ));
+            true
+        }
+    }
+}
+
 /// How the action's input is built from the function's parameters.
 enum InputShape {
     /// The single input parameter's type is the input.
@@ -95,6 +110,8 @@ struct Plan {
     description: String,
     timeout_ms: Option<u64>,
     redact: bool,
+    /// Offered as an MCP tool.
+    mcp: bool,
     chunk: Option<Type>,
     input: InputShape,
     output: Type,
@@ -196,6 +213,7 @@ impl Plan {
             description: description.unwrap_or_default(),
             timeout_ms,
             redact: common.redact.is_present(),
+            mcp: mcp_flag(common.mcp.as_ref(), errors),
             chunk: stream,
             input,
             output: output?,
@@ -226,6 +244,7 @@ impl Plan {
         let streaming = self.chunk.is_some();
         let streaming_meta = streaming.then(|| quote!(.streaming()));
         let redact_meta = self.redact.then(|| quote!(.redact()));
+        let mcp_meta = (!self.mcp).then(|| quote!(.no_mcp()));
         let timeout_meta = self
             .timeout_ms
             .map(|ms| quote!(.timeout(#rt::__private::Duration::from_millis(#ms))));
@@ -272,6 +291,7 @@ impl Plan {
                     #timeout_meta
                     #streaming_meta
                     #redact_meta
+                    #mcp_meta
                     #state_meta;
 
                     fn schemas() -> &'static #rt::ActionSchemas {

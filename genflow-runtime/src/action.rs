@@ -123,6 +123,8 @@ pub struct ActionMeta {
     pub state: &'static [StateRequirement],
     /// Keep inputs and outputs out of traces.
     pub redact: bool,
+    /// Offered as a tool over the Model Context Protocol (`#[flow(mcp = false)]` clears it).
+    pub mcp: bool,
 }
 
 impl ActionMeta {
@@ -137,6 +139,7 @@ impl ActionMeta {
             location,
             state: &[],
             redact: false,
+            mcp: true,
         }
     }
 
@@ -167,6 +170,12 @@ impl ActionMeta {
     /// Keeps the action's inputs and outputs out of traces.
     pub const fn redact(mut self) -> Self {
         self.redact = true;
+        self
+    }
+
+    /// Keeps the action off the Model Context Protocol server.
+    pub const fn no_mcp(mut self) -> Self {
+        self.mcp = false;
         self
     }
 

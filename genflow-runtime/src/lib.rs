@@ -43,6 +43,8 @@ pub mod devtools;
 mod error;
 #[cfg(feature = "server")]
 pub mod http;
+#[cfg(feature = "mcp")]
+pub mod mcp;
 #[cfg(feature = "models")]
 pub mod model;
 mod registry;

@@ -3,7 +3,9 @@
 //!
 //! Offline by default (the `local/test` model); `GENFLOW_MODEL=openai/gpt-4o-mini` with
 //! `OPENAI_API_KEY` (and `OPENAI_BASE_URL` for compatible servers) uses a real model. `PORT`
-//! sets the port; `genflow.toml` and `GENFLOW_*` variables configure the rest.
+//! sets the port; `genflow.toml` and `GENFLOW_*` variables configure the rest. The flows and
+//! the `searchDocs` tool are also served over MCP at `/mcp`, or on stdio when started as
+//! `quickstart mcp`.
 
 use genflow_runtime::Registry;
 use genflow_runtime::http::{ServiceError, run_service};

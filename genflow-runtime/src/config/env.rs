@@ -48,6 +48,15 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_SERVER_REFLECTION_PORT", |c, v| {
         parse(v).map(|p| c.server.reflection_port = Some(p))
     }),
+    ("GENFLOW_SERVER_MCP", |c, v| {
+        parse(v).map(|b| c.server.mcp = Some(b))
+    }),
+    ("GENFLOW_SERVER_MCP_FLOWS", |c, v| {
+        parse(v).map(|b| c.server.mcp_flows = Some(b))
+    }),
+    ("GENFLOW_SERVER_MCP_ALLOWED_HOSTS", |c, v| {
+        text(v).map(|s| c.server.mcp_allowed_hosts = Some(list(&s)))
+    }),
     ("GENFLOW_AUTH_API_KEY_ENV", |c, v| {
         text(v).map(|s| c.auth.api_key_env = Some(s))
     }),

@@ -105,6 +105,12 @@ pub struct ServerConfig {
     /// The first port the developer tools try in dev mode (default 3100; the next free one
     /// when taken). `GENKIT_REFLECTION_PORT` also sets it.
     pub reflection_port: Option<u16>,
+    /// Serve the Model Context Protocol at `/mcp` (feature `mcp`; default on).
+    pub mcp: Option<bool>,
+    /// Offer the served flows as MCP tools (default on; tools are always offered).
+    pub mcp_flows: Option<bool>,
+    /// `Host` names `/mcp` accepts (default: loopback names only).
+    pub mcp_allowed_hosts: Option<Vec<String>>,
 }
 
 /// `[auth]`: an API key for every flow, and per-flow keys.

@@ -32,12 +32,6 @@ impl HttpError {
         self
     }
 
-    /// Adds a `Retry-After` header.
-    pub(crate) fn retry_after(mut self, after: Duration) -> Self {
-        self.retry_after = Some(after);
-        self
-    }
-
     /// Closes the connection after this answer, because the request's body is left unread.
     pub(crate) fn closing(mut self) -> Self {
         self.close = true;

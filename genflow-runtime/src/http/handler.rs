@@ -4,8 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{FromRequest, Request};
+use axum::extract::Request;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
@@ -13,7 +12,7 @@ use serde_json::json;
 use super::auth::AuthProvider;
 use super::errors::HttpError;
 use super::limits::Gate;
-use super::request::{input_of, wants_stream};
+use super::request::{input_of, read_body, wants_stream};
 use super::shutdown::Shutdown;
 use super::sse;
 use super::trace;
@@ -88,11 +87,8 @@ impl FlowRoute {
         let stream = wants_stream(&parts);
         let parent = trace::parent_of(&parts);
         let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
-        let read = Bytes::from_request(Request::from_parts(parts, body), &());
-        let body = tokio::time::timeout(shared.body_timeout, read)
-            .await
-            .map_err(|_| HttpError::body_timeout(shared.body_timeout))?
-            .map_err(|rejection| HttpError::body(&rejection, shared.body_limit))?;
+        let request = Request::from_parts(parts, body);
+        let body = read_body(request, shared.body_timeout, shared.body_limit).await?;
         let stream = stream?;
         // Admitted once the body is read: a slow upload holds no slot.
         let slot = shared.gate.as_ref().map(Gate::admit).transpose()?;

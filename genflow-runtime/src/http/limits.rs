@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use super::errors::HttpError;
 use crate::FlowError;
 use crate::telemetry::TelemetryHandle;
 
@@ -37,16 +36,17 @@ impl Gate {
         }
     }
 
-    /// Takes a slot, or answers 503 `UNAVAILABLE` with `Retry-After` when none is free.
-    pub(crate) fn admit(&self) -> Result<Slot, HttpError> {
+    /// Takes a slot, or fails with `UNAVAILABLE` and a retry delay (503 with `Retry-After`
+    /// over HTTP) when none is free.
+    pub(crate) fn admit(&self) -> Result<Slot, FlowError> {
         match Arc::clone(&self.permits).try_acquire_owned() {
             Ok(permit) => Ok(Slot { _permit: permit }),
             Err(_) => {
                 self.telemetry.load_shed();
-                Err(HttpError::from(FlowError::unavailable(
-                    "the server is at its concurrency limit; retry later",
-                ))
-                .retry_after(RETRY_AFTER))
+                Err(
+                    FlowError::unavailable("the server is at its concurrency limit; retry later")
+                        .with_retry_after(RETRY_AFTER),
+                )
             }
         }
     }

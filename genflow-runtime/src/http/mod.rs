@@ -52,6 +52,15 @@ pub use server::{DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_CONCURRENCY_L
 pub use service::{ServiceError, run_service};
 pub use shutdown::Shutdown;
 
+#[cfg(feature = "mcp")]
+pub(crate) use errors::{HttpError, body_of};
+#[cfg(feature = "mcp")]
+pub(crate) use limits::Gate;
+#[cfg(feature = "mcp")]
+pub(crate) use request::read_body;
+#[cfg(feature = "mcp")]
+pub(crate) use trace::parent_of;
+
 use crate::Registry;
 
 /// The router serving every flow of `registry` with the default settings of [`FlowServer`].

@@ -1,10 +1,28 @@
 //! Reading a flow request: streaming or not, and the `{"data": ...}` envelope.
 
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, header};
 use serde_json::{Map, Value};
 
+use super::errors::HttpError;
 use crate::FlowError;
+
+/// Reads the body of `request` within `timeout`, up to the router's body limit (`limit`, for
+/// the message): 413 when larger, 408 when slower (the connection then closes).
+pub(crate) async fn read_body(
+    request: Request,
+    timeout: Duration,
+    limit: usize,
+) -> Result<Bytes, HttpError> {
+    tokio::time::timeout(timeout, Bytes::from_request(request, &()))
+        .await
+        .map_err(|_| HttpError::body_timeout(timeout))?
+        .map_err(|rejection| HttpError::body(&rejection, limit))
+}
 
 /// Whether the caller asked for server-sent events: an `Accept` header containing
 /// `text/event-stream` (any case) or a true `stream` query parameter (`true`, `1`, `t`, ...).

@@ -46,6 +46,11 @@ pub(crate) fn build(server: Settings) -> Router {
         taken.insert(meta.name);
     }
 
+    #[cfg(feature = "mcp")]
+    if server.serves_mcp() {
+        router = mount_mcp(router, &server, shared.gate.clone(), &mut taken);
+    }
+
     let shutdown = server.shutdown.clone();
     let telemetry = server.registry.telemetry().clone();
     let mut builtins = vec![
@@ -85,6 +90,33 @@ pub(crate) fn build(server: Settings) -> Router {
     router
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(server.body_limit))
+}
+
+/// Adds the MCP endpoint at `<prefix>/mcp`, unless a flow of that name is served there.
+#[cfg(feature = "mcp")]
+fn mount_mcp(
+    router: Router,
+    server: &Settings,
+    gate: Option<Gate>,
+    taken: &mut HashSet<&'static str>,
+) -> Router {
+    if taken.contains("mcp") {
+        tracing::warn!("a flow named 'mcp' hides the MCP endpoint");
+        return router;
+    }
+    taken.insert("mcp");
+    let guard = crate::mcp::http::Guard {
+        auth: server.auth.clone(),
+        body_limit: server.body_limit,
+        body_timeout: server.body_timeout,
+    };
+    let route = crate::mcp::http::route(
+        server.mcp_server(gate),
+        guard,
+        server.mcp_allowed_hosts.clone(),
+        server.shutdown.stopped_token(),
+    );
+    router.route(&server.path("mcp"), route)
 }
 
 /// `endpoint`, answering any other method with a JSON 405.

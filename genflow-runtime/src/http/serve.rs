@@ -254,6 +254,13 @@ fn banner(server: &Settings, addr: SocketAddr) {
         let streaming = if meta.streaming { " (streaming)" } else { "" };
         tracing::info!("  flow    POST {base}{}{streaming}", server.path(meta.name));
     }
+    #[cfg(feature = "mcp")]
+    if server.serves_mcp() {
+        tracing::info!(
+            "  mcp     POST {base}{} (streamable HTTP)",
+            server.path("mcp")
+        );
+    }
     for (what, path) in [
         ("openapi", "openapi.json"),
         ("health ", "healthz"),

@@ -63,6 +63,12 @@ impl FlowServer {
                 default_timeout: None,
                 trace_api: None,
                 shutdown: Shutdown::default(),
+                #[cfg(feature = "mcp")]
+                mcp: None,
+                #[cfg(feature = "mcp")]
+                mcp_flows: true,
+                #[cfg(feature = "mcp")]
+                mcp_allowed_hosts: None,
             },
         }
     }
@@ -148,6 +154,49 @@ impl FlowServer {
         self
     }
 
+    /// Serves the Model Context Protocol at `<prefix>/mcp` (on by default): the served flows
+    /// and every tool as MCP tools, behind the same auth provider, body limit and concurrency
+    /// limit as the flows. See the [`mcp`](crate::mcp) module.
+    #[cfg(feature = "mcp")]
+    #[must_use]
+    pub fn mcp(mut self, on: bool) -> Self {
+        self.settings.mcp = Some(on);
+        self
+    }
+
+    /// Whether the MCP server offers the served flows as tools (default `true`); `false`
+    /// offers the registry's tools only. A single flow opts out with `#[flow(mcp = false)]`.
+    #[cfg(feature = "mcp")]
+    #[must_use]
+    pub fn mcp_flows(mut self, on: bool) -> Self {
+        self.settings.mcp_flows = on;
+        self
+    }
+
+    /// The `Host` header values `/mcp` accepts, as names or `name:port` (a guard against DNS
+    /// rebinding). The default accepts loopback names only (`localhost`, `127.0.0.1`, `::1`):
+    /// list your public host names when serving beyond loopback.
+    #[cfg(feature = "mcp")]
+    #[must_use]
+    pub fn mcp_allowed_hosts<I: IntoIterator<Item = S>, S: Into<String>>(
+        mut self,
+        hosts: I,
+    ) -> Self {
+        self.settings.mcp_allowed_hosts = Some(hosts.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// The MCP server of this flow server's settings, to serve over stdio with
+    /// [`McpServer::serve_stdio`](crate::mcp::McpServer::serve_stdio).
+    #[cfg(feature = "mcp")]
+    pub fn into_mcp(self) -> crate::mcp::McpServer {
+        let settings = &self.settings;
+        let gate = settings
+            .concurrency_limit
+            .map(|max| super::limits::Gate::new(max, settings.registry.telemetry().clone()));
+        settings.mcp_server(gate)
+    }
+
     /// Applies the `[server]` and `[auth]` sections of a configuration. Builder calls made
     /// afterwards take precedence. Fails when an `api_key_env` variable is unset or empty.
     pub fn configure(mut self, config: &Config) -> Result<Self, ConfigError> {
@@ -172,6 +221,18 @@ impl FlowServer {
         }
         if let Some(dev) = server.dev {
             self = self.dev_mode(dev);
+        }
+        #[cfg(feature = "mcp")]
+        {
+            if let Some(on) = server.mcp {
+                self = self.mcp(on);
+            }
+            if let Some(on) = server.mcp_flows {
+                self = self.mcp_flows(on);
+            }
+            if let Some(hosts) = &server.mcp_allowed_hosts {
+                self = self.mcp_allowed_hosts(hosts.clone());
+            }
         }
         let auth = &config.auth;
         if let Some(var) = &auth.api_key_env {

@@ -27,6 +27,10 @@ pub enum ServiceError {
     /// The developer tools (dev mode) could not start.
     #[error(transparent)]
     DevTools(#[from] DevToolsError),
+    /// The MCP stdio session failed (`<bin> mcp`).
+    #[cfg(feature = "mcp")]
+    #[error(transparent)]
+    Mcp(#[from] crate::mcp::StdioError),
 }
 
 impl std::fmt::Debug for ServiceError {
@@ -39,6 +43,10 @@ impl std::fmt::Debug for ServiceError {
 /// `GENFLOW_*`, `PORT`), installs telemetry from it and gives it to the registry, provides the model catalog of its
 /// `[model]` section as state (unless `registry` already holds one), builds `registry`, applies
 /// the `[server]` and `[auth]` sections, lets `customize` have the last word, and serves.
+///
+/// With the `mcp` feature, a binary started as `<bin> mcp` serves the same flows and tools
+/// over MCP on stdin and stdout instead of HTTP (logs go to stderr), for desktop clients that
+/// start MCP servers as child processes.
 ///
 /// ```no_run
 /// use genflow_runtime::http::run_service;
@@ -54,7 +62,8 @@ pub async fn run_service(
     customize: impl FnOnce(FlowServer) -> FlowServer,
 ) -> Result<(), ServiceError> {
     let config = Config::load()?;
-    let mut telemetry = config.telemetry();
+    let stdio = stdio_mode();
+    let mut telemetry = config.telemetry().logs_to_stderr(stdio);
     if config.dev_mode() {
         telemetry = telemetry.trace_server(TraceServerExporter::from_env());
     }
@@ -63,6 +72,13 @@ pub async fn run_service(
         .telemetry(telemetry.clone())
         .build()?;
     let server = customize(FlowServer::new(registry.clone()).configure(&config)?);
+    #[cfg(feature = "mcp")]
+    if stdio {
+        tracing::info!("genflow serving MCP on stdio");
+        let served = server.into_mcp().serve_stdio().await;
+        telemetry.shutdown();
+        return Ok(served?);
+    }
     let mut service = serve(server).bind(config.bind());
     if let Some(grace) = config.server.shutdown_grace {
         service = service.grace(grace.0);
@@ -94,6 +110,11 @@ pub async fn run_service(
     }
     telemetry.shutdown();
     Ok(served?)
+}
+
+/// Whether the binary was started as `<bin> mcp` (with the `mcp` feature).
+fn stdio_mode() -> bool {
+    cfg!(feature = "mcp") && std::env::args().nth(1).as_deref() == Some("mcp")
 }
 
 #[cfg(feature = "models")]

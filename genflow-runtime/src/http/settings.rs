@@ -29,6 +29,15 @@ pub(crate) struct Settings {
     /// Whether the trace read API is served; `None` follows dev mode.
     pub(crate) trace_api: Option<bool>,
     pub(crate) shutdown: Shutdown,
+    /// Whether `/mcp` is served; `None` serves it.
+    #[cfg(feature = "mcp")]
+    pub(crate) mcp: Option<bool>,
+    /// Whether the MCP server offers flows (tools always).
+    #[cfg(feature = "mcp")]
+    pub(crate) mcp_flows: bool,
+    /// The `Host` names `/mcp` answers (default: loopback names only).
+    #[cfg(feature = "mcp")]
+    pub(crate) mcp_allowed_hosts: Option<Vec<String>>,
 }
 
 impl Settings {
@@ -46,6 +55,30 @@ impl Settings {
     /// The provider that checks requests to `flow`, if any.
     pub(crate) fn provider_for(&self, flow: &str) -> Option<&Arc<dyn AuthProvider>> {
         self.flow_auth.get(flow).or(self.auth.as_ref())
+    }
+
+    /// Whether `/mcp` is served.
+    #[cfg(feature = "mcp")]
+    pub(crate) fn serves_mcp(&self) -> bool {
+        self.mcp.unwrap_or(true)
+    }
+
+    /// The MCP server of these settings, admitting calls through `gate`.
+    #[cfg(feature = "mcp")]
+    pub(crate) fn mcp_server(&self, gate: Option<super::limits::Gate>) -> crate::mcp::McpServer {
+        let flows = if self.mcp_flows {
+            self.flows().into_iter().map(Arc::clone).collect()
+        } else {
+            Vec::new()
+        };
+        crate::mcp::McpServer::new(crate::mcp::McpSettings {
+            registry: self.registry.clone(),
+            flows,
+            flow_auth: self.flow_auth.clone(),
+            gate,
+            dev_mode: self.dev_mode,
+            default_timeout: self.default_timeout,
+        })
     }
 
     /// `path` under the prefix.

@@ -42,6 +42,12 @@ impl Shutdown {
             .with_error(|| FlowError::unavailable("server shutting down"))
     }
 
+    /// The token cancelled at the end of the grace period.
+    #[cfg(feature = "mcp")]
+    pub(crate) fn stopped_token(&self) -> CancellationToken {
+        self.stopped.clone()
+    }
+
     /// Resolves when a shutdown has started.
     pub(crate) async fn draining(&self) {
         self.draining.cancelled().await;

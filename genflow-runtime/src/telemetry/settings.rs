@@ -4,6 +4,7 @@
 use opentelemetry_sdk::Resource;
 use tracing::{Level, Metadata};
 use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -30,6 +31,8 @@ pub struct Telemetry {
     filter: String,
     #[cfg(feature = "server")]
     trace_server: Option<super::TraceServerExporter>,
+    /// Log lines go to stderr instead of stdout.
+    stderr: bool,
 }
 
 impl Default for Telemetry {
@@ -44,6 +47,7 @@ impl Default for Telemetry {
             filter: "info".to_owned(),
             #[cfg(feature = "server")]
             trace_server: None,
+            stderr: false,
         }
     }
 }
@@ -119,6 +123,14 @@ impl Telemetry {
         self
     }
 
+    /// Writes log lines to stderr instead of stdout (a stdio MCP server keeps stdout for the
+    /// protocol).
+    #[must_use]
+    pub fn logs_to_stderr(mut self, on: bool) -> Self {
+        self.stderr = on;
+        self
+    }
+
     /// The running telemetry these settings describe, without touching anything global: give
     /// it to [`RegistryBuilder::telemetry`](crate::RegistryBuilder::telemetry). Its spans reach
     /// it wherever genflow's [`SpanLayer`] is installed (by [`Telemetry::init`], or in the
@@ -156,15 +168,30 @@ impl Telemetry {
     /// and above, so they cost no log formatting, and dependencies' debug events never reach
     /// it). Call [`TelemetryHandle::shutdown`] before exit to flush exporters.
     pub fn init(self) -> Result<TelemetryHandle, TelemetryError> {
-        let json_logs = self.json_logs;
+        let (json_logs, stderr) = (self.json_logs, self.stderr);
         let filter =
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&self.filter));
         let handle = self.build()?;
-        let fmt = if json_logs {
-            tracing_subscriber::fmt::layer().json().boxed()
+        let writer = if stderr {
+            BoxMakeWriter::new(std::io::stderr)
         } else {
-            let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
-            tracing_subscriber::fmt::layer().with_ansi(ansi).boxed()
+            BoxMakeWriter::new(std::io::stdout)
+        };
+        let fmt = if json_logs {
+            tracing_subscriber::fmt::layer()
+                .json()
+                .with_writer(writer)
+                .boxed()
+        } else {
+            let ansi = if stderr {
+                std::io::IsTerminal::is_terminal(&std::io::stderr())
+            } else {
+                std::io::IsTerminal::is_terminal(&std::io::stdout())
+            };
+            tracing_subscriber::fmt::layer()
+                .with_ansi(ansi)
+                .with_writer(writer)
+                .boxed()
         };
         tracing_subscriber::registry()
             .with(fmt.with_filter(filter.and(filter_fn(|meta| meta.is_event()))))

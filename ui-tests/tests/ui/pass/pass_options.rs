@@ -1,4 +1,4 @@
-//! `handle`, `description` and `crate` keys.
+//! `handle`, `description`, `crate` and `mcp` keys.
 use genflow_runtime::prelude::*;
 
 mod renamed {
@@ -11,7 +11,15 @@ async fn summarise(text: String) -> Result<String, FlowError> {
     Ok(text)
 }
 
+/// Served over HTTP only.
+#[flow(mcp = false)]
+async fn internal(text: String) -> Result<String, FlowError> {
+    Ok(text)
+}
+
 fn main() {
-    let _ = summarise;
+    let _ = (summarise, internal);
     assert_eq!(<SummaryFlow as Action>::META.description, "Summarise a text.");
+    assert!(<SummaryFlow as Action>::META.mcp);
+    assert!(!<InternalFlow as Action>::META.mcp);
 }

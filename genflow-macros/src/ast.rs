@@ -1,15 +1,38 @@
 //! A typed view of the annotated function: context, state and input parameters, output type.
+//! Parsing only: what is wrong with it is for `valid.rs` to say.
 
 use proc_macro2::Span;
 use syn::spanned::Spanned;
 use syn::{
-    Attribute, Error, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type,
+    Attribute, FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, Receiver, ReturnType,
+    Type,
 };
+
+/// Which attribute is expanding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `#[flow]`.
+    Flow,
+    /// `#[tool]`.
+    Tool,
+}
+
+impl Kind {
+    /// The attribute as written, for messages.
+    pub fn attr(self) -> &'static str {
+        match self {
+            Kind::Flow => "#[flow]",
+            Kind::Tool => "#[tool]",
+        }
+    }
+}
 
 /// The annotated function, classified.
 pub struct Function {
     /// The function as the user wrote it, parameter attributes removed.
     pub item: ItemFn,
+    /// `self` parameters (never allowed).
+    pub receivers: Vec<Receiver>,
     /// The `&FlowContext<..>` parameter, if any.
     pub ctx: Option<CtxParam>,
     /// `State<T>` parameters, in order.
@@ -34,6 +57,8 @@ pub struct CtxParam {
     pub ty: Type,
     /// Whether it is taken by reference.
     pub by_ref: bool,
+    /// Its position among the parameters.
+    pub position: usize,
     /// The `&mut` of a mutable reference, if written.
     pub mutability: Option<syn::token::Mut>,
 }
@@ -44,7 +69,8 @@ pub struct Input {
     pub ident: Option<Ident>,
     /// Its type.
     pub ty: Type,
-    /// Its doc comments, moved off the function onto the argument struct's field.
+    /// Its attributes, moved off the function (doc comments go onto the argument struct's
+    /// field).
     pub attrs: Vec<Attribute>,
     /// The whole parameter, for spans.
     pub span: Span,
@@ -62,8 +88,9 @@ pub enum ParamKind {
 }
 
 impl Function {
-    /// Classifies the function's parameters. Receivers are reported as errors.
-    pub fn new(mut item: ItemFn, errors: &mut Vec<Error>) -> Function {
+    /// Classifies the function's parameters.
+    pub fn new(mut item: ItemFn) -> Function {
+        let mut receivers = Vec::new();
         let mut ctx = None;
         let mut states = Vec::new();
         let mut inputs = Vec::new();
@@ -71,22 +98,13 @@ impl Function {
         for (position, arg) in item.sig.inputs.iter_mut().enumerate() {
             let arg = match arg {
                 FnArg::Receiver(receiver) => {
-                    errors.push(Error::new_spanned(
-                        receiver,
-                        "genflow functions cannot take `self`: write a free `async fn` and reach shared resources through `State<T>` or `ctx.state::<T>()`",
-                    ));
+                    receivers.push(receiver.clone());
                     continue;
                 }
                 FnArg::Typed(arg) => arg,
             };
             let attrs = std::mem::take(&mut arg.attrs);
-            if let Some(param) = context_param(&arg.ty) {
-                if position != 0 {
-                    errors.push(Error::new_spanned(
-                        &arg.ty,
-                        "the context must be the first parameter: move `ctx: &FlowContext` to the front",
-                    ));
-                }
+            if let Some(param) = context_param(&arg.ty, position) {
                 order.push(ParamKind::Ctx);
                 ctx = Some(param);
                 continue;
@@ -105,19 +123,7 @@ impl Function {
                 ident,
                 ty: (*arg.ty).clone(),
                 span: arg.span(),
-                attrs: attrs
-                    .into_iter()
-                    .filter(|a| {
-                        let doc = a.path().is_ident("doc");
-                        if !doc {
-                            errors.push(Error::new_spanned(
-                                a,
-                                "only doc comments are allowed on flow and tool parameters; for renames or defaults, take one input struct deriving `Deserialize` and `JsonSchema`",
-                            ));
-                        }
-                        doc
-                    })
-                    .collect(),
+                attrs,
             });
         }
         let ret = match &item.sig.output {
@@ -129,6 +135,7 @@ impl Function {
         let error = result_args.get(1).cloned();
         Function {
             item,
+            receivers,
             ctx,
             states,
             inputs,
@@ -201,7 +208,7 @@ pub fn type_args(segment: &syn::PathSegment) -> Vec<&Type> {
     }
 }
 
-fn context_param(ty: &Type) -> Option<CtxParam> {
+fn context_param(ty: &Type, position: usize) -> Option<CtxParam> {
     let (inner, by_ref, mutability) = match ty {
         Type::Reference(r) => (&*r.elem, true, r.mutability),
         other => (other, false, None),
@@ -211,6 +218,7 @@ fn context_param(ty: &Type) -> Option<CtxParam> {
         chunk: type_args(segment).first().map(|t| (*t).clone()),
         ty: ty.clone(),
         by_ref,
+        position,
         mutability,
     })
 }

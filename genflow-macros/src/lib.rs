@@ -4,6 +4,7 @@
 mod ast;
 mod attr;
 mod data;
+mod debug;
 mod expand;
 mod resolve;
 mod valid;
@@ -14,14 +15,14 @@ use proc_macro::TokenStream;
 /// HTTP. See the attribute reference in `genflow_runtime`.
 #[proc_macro_attribute]
 pub fn flow(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(expand::Kind::Flow, args.into(), item.into()).into()
+    expand::expand(ast::Kind::Flow, args.into(), item.into()).into()
 }
 
 /// Turns an `async fn` into a tool models can call. The doc comment is its description. See
 /// the attribute reference in `genflow_runtime`.
 #[proc_macro_attribute]
 pub fn tool(args: TokenStream, item: TokenStream) -> TokenStream {
-    expand::expand(expand::Kind::Tool, args.into(), item.into()).into()
+    expand::expand(ast::Kind::Tool, args.into(), item.into()).into()
 }
 
 /// Derives `Serialize`, `Deserialize` and `JsonSchema` on a struct or enum through

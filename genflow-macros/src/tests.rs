@@ -2,7 +2,8 @@
 
 use quote::quote;
 
-use crate::expand::{Kind, expand};
+use crate::ast::Kind;
+use crate::expand::expand;
 
 fn pretty(kind: Kind, args: proc_macro2::TokenStream, item: proc_macro2::TokenStream) -> String {
     let tokens = expand(kind, args, item);
@@ -71,4 +72,24 @@ fn errors_keep_the_function() {
         },
     );
     insta::assert_snapshot!(out);
+}
+
+/// docs/expansion.md shows the flow and tool snapshots verbatim.
+#[test]
+fn the_expansion_page_shows_the_snapshots() {
+    let page = include_str!("../../docs/expansion.md");
+    for snapshot in [
+        include_str!("snapshots/genflow_macros__tests__flow_expansion.snap"),
+        include_str!("snapshots/genflow_macros__tests__tool_expansion.snap"),
+    ] {
+        let expansion = snapshot
+            .splitn(3, "---\n")
+            .nth(2)
+            .expect("a snapshot has a header")
+            .trim_end();
+        assert!(
+            page.contains(&format!("```rust\n{expansion}\n```")),
+            "docs/expansion.md is out of date with the snapshot:\n{expansion}"
+        );
+    }
 }

@@ -100,3 +100,16 @@ pub mod __private {
     pub use std::borrow::Cow;
     pub use std::sync::OnceLock;
 }
+
+/// Guide pages whose snippets are compiled and run as doc tests.
+#[cfg(doctest)]
+mod guide {
+    #[doc = include_str!("../../docs/testing.md")]
+    struct Testing;
+
+    #[doc = include_str!("../../docs/http.md")]
+    struct Http;
+
+    #[doc = include_str!("../../README.md")]
+    struct Readme;
+}

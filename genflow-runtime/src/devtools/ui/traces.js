@@ -25,7 +25,7 @@ export async function traceList() {
             list.map((t) =>
               h(
                 'tr',
-                { dataset: { trace: t.traceId } },
+                { dataset: { trace: t.traceId, start: t.startTime } },
                 h('td', {}, h('a', { href: `#/trace/${t.traceId}` }, t.displayName || '(unnamed)')),
                 h('td', {}, h(`span.status.${stateOf(t) === 'error' ? 'bad' : stateOf(t) === 'success' ? 'ok' : 'unknown'}`, {}, stateOf(t))),
                 h('td.num', {}, duration(t.endTime - t.startTime)),

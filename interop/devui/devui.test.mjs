@@ -1,0 +1,226 @@
+// genflow's built-in developer UI in a real Chromium (playwright-core), against the quickstart
+// binary in dev mode: the action list, a streaming run from the generated form, its trace, an
+// input error, the trace list, a diff of two runs, and reconnecting after a restart. The
+// screenshots land in docs/devtools/ (docs/devtools.md shows them).
+//
+// QUICKSTART_BIN names the built binary and CHROMIUM the browser (run.sh sets both).
+
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const shots = process.env.DEVUI_SCREENSHOTS || join(root, 'docs/devtools');
+const QUESTION = 'How do tools work?';
+
+let server;
+let workdir;
+let ports;
+let ui;
+let browser;
+let page;
+const offsite = [];
+const pageErrors = [];
+
+async function freePort() {
+  const probe = createServer();
+  probe.listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const { port } = probe.address();
+  probe.close();
+  await once(probe, 'close');
+  return port;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Starts the quickstart in dev mode; resolves to the reflection URL from its runtime file. */
+async function start() {
+  const bin = process.env.QUICKSTART_BIN;
+  assert.ok(bin, 'QUICKSTART_BIN must name the quickstart binary');
+  const env = { ...process.env, GENKIT_ENV: 'dev', HOST: '127.0.0.1', PORT: String(ports.flow), GENKIT_REFLECTION_PORT: String(ports.dev) };
+  for (const name of ['GENKIT_TELEMETRY_SERVER', 'GENKIT_ENABLE_REALTIME_TELEMETRY', 'GENFLOW_MODEL', 'GENKIT_RUNTIME_ID']) delete env[name];
+  server = spawn(bin, [], { cwd: workdir, env, stdio: ['ignore', 'inherit', 'inherit'] });
+  const runtimes = join(workdir, '.genkit', 'runtimes');
+  // At most 100 tries, 100 ms apart: the runtime file, then a healthy reflection server.
+  for (let i = 0; i < 100; i++) {
+    if (server.exitCode !== null) throw new Error(`quickstart exited with ${server.exitCode}`);
+    let files = [];
+    try {
+      files = readdirSync(runtimes).filter((f) => f.endsWith('.json'));
+    } catch {
+      // not written yet
+    }
+    if (files.length === 1) {
+      const { reflectionServerUrl } = JSON.parse(readFileSync(join(runtimes, files[0]), 'utf8'));
+      try {
+        if ((await fetch(`${reflectionServerUrl}/api/__health`)).ok) return reflectionServerUrl;
+      } catch {
+        // not listening yet
+      }
+    }
+    await sleep(100);
+  }
+  throw new Error('the quickstart did not serve its developer tools');
+}
+
+async function stop() {
+  if (!server || server.exitCode !== null) return;
+  const exited = once(server, 'exit');
+  server.kill('SIGTERM');
+  await exited;
+}
+
+const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
+
+before(async () => {
+  workdir = mkdtempSync(join(tmpdir(), 'genflow-devui-'));
+  ports = { flow: await freePort(), dev: await freePort() };
+  ui = await start();
+  assert.match(ui, /^http:\/\/127\.0\.0\.1:\d+$/);
+  mkdirSync(shots, { recursive: true });
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu'],
+  });
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  page.on('request', (request) => {
+    if (!request.url().startsWith(`${ui}/`) && !request.url().startsWith('data:')) offsite.push(request.url());
+  });
+  page.on('pageerror', (error) => pageErrors.push(error.message));
+});
+
+after(async () => {
+  await browser?.close();
+  await stop();
+  if (workdir) rmSync(workdir, { recursive: true, force: true });
+});
+
+test('lists the actions by kind, and paints quickly', async () => {
+  await page.goto(`${ui}/`);
+  await page.locator('a.action[data-key="/flow/ragQueryStream"]').waitFor();
+  const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
+  console.log(`first contentful paint: ${paint?.toFixed(0)} ms`);
+  assert.ok(paint < 1000, `first paint took ${paint} ms`);
+  assert.equal(await page.locator('section.kind[data-kind=flow] a.action[data-key="/flow/ragQuery"]').count(), 1);
+  assert.equal(await page.locator('section.kind[data-kind=tool] a.action[data-key="/tool/searchDocs"]').count(), 1);
+  const description = await page.locator('a.action[data-key="/flow/ragQuery"] small').textContent();
+  assert.match(description, /Answer a question/);
+});
+
+test('runs a streaming flow from the generated form, showing chunks live and the result', async () => {
+  await page.click('a.action[data-key="/flow/ragQueryStream"]');
+  const question = page.locator('.field[data-path="/question"]');
+  assert.match(await question.locator('.help').textContent(), /The question to answer/);
+  await question.locator('input').fill(QUESTION);
+  const context = page.locator('.field[data-path="/context"]');
+  await context.locator('label.include input').check();
+  await context.getByText('+ add item').click();
+  await context.locator('.items input').fill('A tool is a plain async function.');
+  // Records when the first chunk and when the result appear.
+  await page.evaluate(() => {
+    window.__seen = {};
+    new MutationObserver(() => {
+      if (!window.__seen.chunk && document.querySelector('li.chunk')) window.__seen.chunk = performance.now();
+      if (!window.__seen.result && document.querySelector('.result-json')) window.__seen.result = performance.now();
+    }).observe(document.getElementById('main'), { childList: true, subtree: true });
+  });
+  await page.click('button.primary');
+  await page.locator('.output .status.ok').waitFor();
+  const chunks = await page.locator('li.chunk').count();
+  assert.ok(chunks > 0, 'no chunk shown');
+  const seen = await page.evaluate(() => window.__seen);
+  assert.ok(seen.chunk <= seen.result, `chunks shown before the result: ${JSON.stringify(seen)}`);
+  const result = JSON.parse(await page.locator('pre.result-json').textContent());
+  assert.equal(typeof result.answer, 'string');
+  assert.ok(Array.isArray(result.citations) && result.citations.length > 0);
+  await shot('run-stream');
+});
+
+test('opens the trace of the run: flow, tool and model spans with input and output', async () => {
+  await page.click('a.open-trace');
+  await page.locator('.span-row').first().waitFor();
+  const kinds = await page.locator('.span-row').evaluateAll((rows) => rows.map((r) => r.dataset.kind));
+  assert.equal(kinds[0], 'flow');
+  assert.ok(kinds.includes('tool'), `kinds: ${kinds}`);
+  assert.ok(kinds.includes('model'), `kinds: ${kinds}`);
+  const tool = page.locator('.span-row[data-kind=tool]').first();
+  assert.match(await tool.textContent(), /searchDocs/);
+  await tool.click();
+  assert.match(await page.locator('.span-detail pre.span-input').textContent(), /How do tools work/);
+  assert.match(await page.locator('.span-detail pre.span-output').textContent(), /"id"/);
+  await page.locator('.span-row[data-kind=model]').first().click();
+  await page.locator('.span-detail .facts').getByText('model').waitFor();
+  const bar = await page.locator('.span-row[data-kind=model] .bar').evaluate((b) => b.style.width);
+  assert.match(bar, /%$/);
+  await shot('trace');
+});
+
+test('an invalid input shows the status, the message and the violation path', async () => {
+  await page.goto(`${ui}/#/action/flow/ragQueryStream`);
+  await page.locator('.field[data-path="/question"] input').fill('');
+  await page.click('button.primary');
+  await page.locator('.output .error').waitFor();
+  assert.equal(await page.locator('.output .error .status').first().textContent(), 'INVALID_ARGUMENT');
+  const paths = await page.locator('.violations code.path').allTextContents();
+  assert.ok(paths.includes('/question'), `paths: ${paths}`);
+  await shot('error');
+});
+
+test('earlier inputs fill the form, the raw JSON toggle keeps the value, re-run repeats it', async () => {
+  const earlier = page.locator('select.earlier');
+  const values = await earlier.locator('option').evaluateAll((os) => os.map((o) => o.value).filter(Boolean));
+  assert.ok(values.length >= 2, 'two earlier inputs');
+  await earlier.selectOption(values[1]);
+  assert.equal(await page.locator('.field[data-path="/question"] input').inputValue(), QUESTION);
+  await page.click('button:text-is("JSON")');
+  const raw = JSON.parse(await page.locator('textarea.raw').inputValue());
+  assert.equal(raw.question, QUESTION);
+  assert.deepEqual(raw.context, ['A tool is a plain async function.']);
+  await page.click('button:text-is("Form")');
+  const before = await page.locator('table.run-list tr').count();
+  await page.locator('table.run-list tr').last().getByText('Re-run').click();
+  await page.locator('.output .status.ok').waitFor();
+  assert.equal(await page.locator('table.run-list tr').count(), before + 1);
+});
+
+test('compares the outputs of two runs side by side', async () => {
+  const rows = page.locator('table.run-list tr');
+  await rows.nth(0).locator('input[type=checkbox]').check();
+  await rows.nth(1).locator('input[type=checkbox]').check();
+  await page.click('button:text-is("Compare outputs")');
+  await page.locator('table.diff-table').waitFor();
+  assert.ok((await page.locator('table.diff-table td.chg, table.diff-table td.add, table.diff-table td.del').count()) > 0);
+  await page.locator('section.diff').scrollIntoViewIfNeeded();
+  await shot('diff');
+});
+
+test('lists the traces newest first', async () => {
+  await page.click('nav.top a[data-view=traces]');
+  await page.locator('table.traces tbody tr').first().waitFor();
+  const starts = await page.locator('table.traces tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.dataset.start)));
+  assert.ok(starts.length >= 3, `traces: ${starts.length}`);
+  assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
+  assert.equal(await page.locator('table.traces tbody tr').first().locator('.status').textContent(), 'success');
+  await shot('traces');
+});
+
+test('reconnects by itself after the binary restarts', async () => {
+  await stop();
+  await page.locator('.banner.down').waitFor({ timeout: 10_000 });
+  ui = await start();
+  await page.locator('.banner.up').waitFor({ timeout: 15_000 });
+  await page.locator('a.action[data-key="/flow/ragQueryStream"]').waitFor();
+});
+
+test('nothing was loaded from the network and the page threw nothing', () => {
+  assert.deepEqual(offsite, []);
+  assert.deepEqual(pageErrors, []);
+});

@@ -78,6 +78,16 @@ async function stop() {
   await exited;
 }
 
+/** Waits for `locator`; a timeout names what the page showed instead. */
+async function visible(locator, timeout = 15_000) {
+  try {
+    await locator.first().waitFor({ timeout });
+  } catch (error) {
+    const shown = await page.locator('body').innerText().catch(() => '(unreadable)');
+    throw new Error(`${error.message}\nthe page shows:\n${shown}`);
+  }
+}
+
 const shot = (name) => page.screenshot({ path: join(shots, `${name}.png`) });
 
 before(async () => {
@@ -105,7 +115,7 @@ after(async () => {
 
 test('lists the actions by kind, and paints quickly', async () => {
   await page.goto(`${ui}/`);
-  await page.locator('a.action[data-key="/flow/ragQueryStream"]').waitFor();
+  await visible(page.locator('a.action[data-key="/flow/ragQueryStream"]'));
   const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime);
   console.log(`first contentful paint: ${paint?.toFixed(0)} ms`);
   assert.ok(paint < 1000, `first paint took ${paint} ms`);
@@ -121,7 +131,6 @@ test('runs a streaming flow from the generated form, showing chunks live and the
   assert.match(await question.locator('.help').textContent(), /The question to answer/);
   await question.locator('input').fill(QUESTION);
   const context = page.locator('.field[data-path="/context"]');
-  await context.locator('label.include input').check();
   await context.getByText('+ add item').click();
   await context.locator('.items input').fill('A tool is a plain async function.');
   // Records when the first chunk and when the result appear.
@@ -133,7 +142,7 @@ test('runs a streaming flow from the generated form, showing chunks live and the
     }).observe(document.getElementById('main'), { childList: true, subtree: true });
   });
   await page.click('button.primary');
-  await page.locator('.output .status.ok').waitFor();
+  await visible(page.locator('.output .status.ok'));
   const chunks = await page.locator('li.chunk').count();
   assert.ok(chunks > 0, 'no chunk shown');
   const seen = await page.evaluate(() => window.__seen);
@@ -146,19 +155,23 @@ test('runs a streaming flow from the generated form, showing chunks live and the
 
 test('opens the trace of the run: flow, tool and model spans with input and output', async () => {
   await page.click('a.open-trace');
-  await page.locator('.span-row').first().waitFor();
+  await visible(page.locator('.span-row'));
+  const title = await page.locator('.trace-view header h2').boundingBox();
+  assert.ok(title.y < 150, `the trace title sits at the top (y = ${title.y})`);
   const kinds = await page.locator('.span-row').evaluateAll((rows) => rows.map((r) => r.dataset.kind));
   assert.equal(kinds[0], 'flow');
   assert.ok(kinds.includes('tool'), `kinds: ${kinds}`);
   assert.ok(kinds.includes('model'), `kinds: ${kinds}`);
+  await page.locator('.span-row[data-kind=flow]').click();
+  assert.match(await page.locator('.span-detail pre.span-input').textContent(), /How do tools work/);
+  assert.match(await page.locator('.span-detail pre.span-output').textContent(), /"answer"/);
   const tool = page.locator('.span-row[data-kind=tool]').first();
   assert.match(await tool.textContent(), /searchDocs/);
   await tool.click();
-  assert.match(await page.locator('.span-detail pre.span-input').textContent(), /How do tools work/);
-  assert.match(await page.locator('.span-detail pre.span-output').textContent(), /"id"/);
+  assert.match(await page.locator('.span-detail pre.span-output').textContent(), /"id": "tools"/);
   await page.locator('.span-row[data-kind=model]').first().click();
-  await page.locator('.span-detail .facts').getByText('model').waitFor();
-  const bar = await page.locator('.span-row[data-kind=model] .bar').evaluate((b) => b.style.width);
+  assert.match(await page.locator('.span-detail .tokens').textContent(), /^\d+ in · \d+ out$/);
+  const bar = await page.locator('.span-row[data-kind=model] .span-bar').evaluate((b) => b.style.width);
   assert.match(bar, /%$/);
   await shot('trace');
 });
@@ -167,7 +180,7 @@ test('an invalid input shows the status, the message and the violation path', as
   await page.goto(`${ui}/#/action/flow/ragQueryStream`);
   await page.locator('.field[data-path="/question"] input').fill('');
   await page.click('button.primary');
-  await page.locator('.output .error').waitFor();
+  await visible(page.locator('.output .error'));
   assert.equal(await page.locator('.output .error .status').first().textContent(), 'INVALID_ARGUMENT');
   const paths = await page.locator('.violations code.path').allTextContents();
   assert.ok(paths.includes('/question'), `paths: ${paths}`);
@@ -187,16 +200,20 @@ test('earlier inputs fill the form, the raw JSON toggle keeps the value, re-run 
   await page.click('button:text-is("Form")');
   const before = await page.locator('table.run-list tr').count();
   await page.locator('table.run-list tr').last().getByText('Re-run').click();
-  await page.locator('.output .status.ok').waitFor();
+  await visible(page.locator('.output .status.ok'));
   assert.equal(await page.locator('table.run-list tr').count(), before + 1);
 });
 
 test('compares the outputs of two runs side by side', async () => {
+  await page.locator('.field[data-path="/question"] input').fill('What does the registry collect?');
+  await page.locator('.field[data-path="/context"] button[title=remove]').click();
+  await page.click('button.primary');
+  await visible(page.locator('.output .status.ok'));
   const rows = page.locator('table.run-list tr');
-  await rows.nth(0).locator('input[type=checkbox]').check();
-  await rows.nth(1).locator('input[type=checkbox]').check();
+  await rows.first().locator('input[type=checkbox]').check();
+  await rows.last().locator('input[type=checkbox]').check();
   await page.click('button:text-is("Compare outputs")');
-  await page.locator('table.diff-table').waitFor();
+  await visible(page.locator('table.diff-table'));
   assert.ok((await page.locator('table.diff-table td.chg, table.diff-table td.add, table.diff-table td.del').count()) > 0);
   await page.locator('section.diff').scrollIntoViewIfNeeded();
   await shot('diff');
@@ -204,7 +221,7 @@ test('compares the outputs of two runs side by side', async () => {
 
 test('lists the traces newest first', async () => {
   await page.click('nav.top a[data-view=traces]');
-  await page.locator('table.traces tbody tr').first().waitFor();
+  await visible(page.locator('table.traces tbody tr'));
   const starts = await page.locator('table.traces tbody tr').evaluateAll((rows) => rows.map((r) => Number(r.dataset.start)));
   assert.ok(starts.length >= 3, `traces: ${starts.length}`);
   assert.deepEqual(starts, [...starts].sort((a, b) => b - a));
@@ -214,10 +231,10 @@ test('lists the traces newest first', async () => {
 
 test('reconnects by itself after the binary restarts', async () => {
   await stop();
-  await page.locator('.banner.down').waitFor({ timeout: 10_000 });
+  await visible(page.locator('.banner.down'), 10_000);
   ui = await start();
-  await page.locator('.banner.up').waitFor({ timeout: 15_000 });
-  await page.locator('a.action[data-key="/flow/ragQueryStream"]').waitFor();
+  await visible(page.locator('.banner.up'), 15_000);
+  await visible(page.locator('a.action[data-key="/flow/ragQueryStream"]'));
 });
 
 test('nothing was loaded from the network and the page threw nothing', () => {

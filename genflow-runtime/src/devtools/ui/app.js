@@ -38,7 +38,8 @@ function selectedKey() {
 function renderSidebar() {
   renderList(list, state.actions, selectedKey(), state.filter);
   for (const link of document.querySelectorAll('nav.top a')) {
-    link.classList.toggle('current', link.dataset.view === route().view);
+    const view = route().view === 'trace' ? 'traces' : route().view === 'home' ? 'action' : route().view;
+    link.classList.toggle('current', link.dataset.view === view);
   }
 }
 

@@ -235,7 +235,10 @@ function optional(ctx, inner) {
 
 function object(schema, root, ctx) {
   const required = new Set(schema.required || []);
-  const fields = Object.entries(schema.properties).map(([name, sub]) => [
+  // Required fields first, each group in the schema's order.
+  const entries = Object.entries(schema.properties);
+  const ordered = [...entries.filter(([n]) => required.has(n)), ...entries.filter(([n]) => !required.has(n))];
+  const fields = ordered.map(([name, sub]) => [
     name,
     field(sub, root, {
       name,

@@ -223,7 +223,8 @@ export function runPanel(action, ctx) {
       disabled: picked.size !== 2,
       onclick() {
         const [a, b] = runs.filter((r) => picked.has(r.id)).reverse();
-        const side = (r) => (r.error ? { error: r.error } : r.result);
+        const side = (r) =>
+          r.error ? { error: { code: r.error.code, message: r.error.message, violations: r.error.details?.errors } } : r.result;
         mount(diffBox, diffView(side(a), side(b), `${clock(a.at)} (older)`, clock(b.at)));
       },
     }, 'Compare outputs');

@@ -105,7 +105,7 @@ export async function traceView(id) {
     if (!span) return;
     const left = ((span.startTime - trace.startTime) / total) * 100;
     const width = Math.max(((span.endTime - span.startTime) / total) * 100, 0.3);
-    const bar = h(`span.bar${failed(span) ? '.bad' : ''}`, { dataset: { kind: kindOf(span) } });
+    const bar = h(`span.span-bar${failed(span) ? '.bad' : ''}`, { dataset: { kind: kindOf(span) } });
     bar.style.left = `${left}%`;
     bar.style.width = `${Math.min(width, 100 - left)}%`;
     const label = h('span.span-name', {}, h('span.badge', { dataset: { kind: kindOf(span) } }, kindOf(span)), ' ', span.displayName);

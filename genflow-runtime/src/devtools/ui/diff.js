@@ -25,13 +25,24 @@ export function diffLines(a, b) {
     }
   }
   const pairs = [];
+  // Each run of removed and added lines between two common ones shares rows, side by side.
+  let removed = [];
+  let added = [];
+  const flush = () => {
+    for (let k = 0; k < Math.max(removed.length, added.length); k++) pairs.push([removed[k] ?? null, added[k] ?? null]);
+    removed = [];
+    added = [];
+  };
   let i = 0;
   let j = 0;
   while (i < n || j < m) {
-    if (i < n && j < m && a[i] === b[j]) pairs.push([a[i++], b[j++]]);
-    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) pairs.push([null, b[j++]]);
-    else pairs.push([a[i++], null]);
+    if (i < n && j < m && a[i] === b[j]) {
+      flush();
+      pairs.push([a[i++], b[j++]]);
+    } else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) added.push(b[j++]);
+    else removed.push(a[i++]);
   }
+  flush();
   return pairs;
 }
 

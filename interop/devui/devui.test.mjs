@@ -229,6 +229,71 @@ test('lists the traces newest first', async () => {
   await shot('traces');
 });
 
+// The form generator on a schema richer than the quickstart's: the page's own module, in the page.
+const RICH = {
+  type: 'object',
+  required: ['name', 'kind', 'address', 'tags'],
+  properties: {
+    name: { type: 'string', description: 'Who is asking' },
+    kind: { $ref: '#/$defs/Kind' },
+    age: { type: ['integer', 'null'], minimum: 0 },
+    address: { $ref: '#/$defs/Address' },
+    tags: { type: 'array', items: { type: 'string' } },
+    friends: { type: 'array', items: { $ref: '#/$defs/Address' } },
+    contact: {
+      oneOf: [
+        { title: 'Email', type: 'object', properties: { email: { type: 'string' } }, required: ['email'] },
+        { title: 'Phone', type: 'object', properties: { phone: { type: 'string' } }, required: ['phone'] },
+      ],
+    },
+    verbose: { type: 'boolean' },
+    extra: {},
+  },
+  $defs: {
+    Kind: { oneOf: [{ const: 'a', description: 'the first' }, { const: 'b', description: 'the second' }] },
+    Address: {
+      type: 'object',
+      properties: { city: { type: 'string' }, zip: { anyOf: [{ $ref: '#/$defs/Zip' }, { type: 'null' }] } },
+      required: ['city'],
+    },
+    Zip: { type: 'string', pattern: '^\\d+$' },
+  },
+};
+
+test('the generated form covers nested objects, arrays, enums, variants, nullable fields and $ref', async () => {
+  const value = {
+    name: 'Ada',
+    kind: 'b',
+    age: 36,
+    address: { city: 'London', zip: '12345' },
+    tags: ['math', 'engines'],
+    friends: [{ city: 'Turin' }],
+    contact: { phone: '555' },
+    verbose: true,
+    extra: { any: [1, 'json'] },
+  };
+  await page.click('nav.top a[data-view=action]');
+  const out = await page.evaluate(async ({ schema, value }) => {
+    const { form } = await import('/ui/form.js');
+    const fresh = form(schema);
+    const filled = form(schema);
+    filled.set(value);
+    const main = document.getElementById('main');
+    main.replaceChildren(filled.el);
+    return {
+      fresh: fresh.get(),
+      filled: filled.get(),
+      help: filled.el.querySelector('[data-path="/name"] .help')?.textContent,
+      kinds: [...filled.el.querySelectorAll('[data-path="/kind"] option')].map((o) => o.textContent),
+    };
+  }, { schema: RICH, value });
+  assert.deepEqual(out.fresh, { name: '', kind: 'a', address: { city: '' }, tags: [] });
+  assert.deepEqual(out.filled, value);
+  assert.equal(out.help, 'Who is asking');
+  assert.deepEqual(out.kinds, ['"a" — the first', '"b" — the second']);
+  await shot('form');
+});
+
 test('reconnects by itself after the binary restarts', async () => {
   await stop();
   await visible(page.locator('.banner.down'), 10_000);

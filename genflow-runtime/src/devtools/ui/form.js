@@ -320,13 +320,21 @@ function variants(schema, root, ctx) {
   };
   picker.addEventListener('change', show);
   show();
-  const fits = (o, value) => {
+  // How well a value fits a variant: its type first, then (objects) its required keys present
+  // and no key it does not declare.
+  const fit = (o, value) => {
     const type = typeOf(o.resolved);
-    if (Array.isArray(value)) return type === 'array';
-    if (value === null) return type === 'null';
-    if (typeof value === 'object') return type === 'object' || o.resolved.properties;
-    if (typeof value === 'number') return type === 'number' || type === 'integer';
-    return type === typeof value;
+    if (Array.isArray(value)) return type === 'array' ? 1 : 0;
+    if (value === null) return type === 'null' ? 1 : 0;
+    if (typeof value === 'object') {
+      if (type !== 'object' && !o.resolved.properties) return 0;
+      const declared = o.resolved.properties || {};
+      const hasRequired = (o.resolved.required || []).every((k) => k in value);
+      const allDeclared = Object.keys(value).every((k) => k in declared);
+      return 1 + hasRequired + allDeclared;
+    }
+    if (typeof value === 'number') return type === 'number' || type === 'integer' ? 1 : 0;
+    return type === typeof value ? 1 : 0;
   };
   return {
     el: h('div.variants', {}, picker, body),
@@ -335,8 +343,8 @@ function variants(schema, root, ctx) {
       if (value === undefined) {
         picker.value = ctx.required ? '0' : '';
       } else {
-        const i = options.findIndex((o) => fits(o, value));
-        picker.value = String(Math.max(i, 0));
+        const scores = options.map((o) => fit(o, value));
+        picker.value = String(scores.indexOf(Math.max(...scores)));
       }
       show();
       if (current && value !== undefined) current.set(value);

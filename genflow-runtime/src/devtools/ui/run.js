@@ -16,8 +16,12 @@ const inputsKey = (key) => `genflow.devui.inputs.${key}`;
 /** Past runs of every action, newest first. */
 export const pastRuns = () => load(RUNS, []);
 
+/** Outputs over this many characters are not kept in localStorage (its quota is ~5 MB). */
+const MAX_KEPT = 200_000;
+
 function remember(run) {
-  save(RUNS, [run, ...pastRuns()].slice(0, MAX_RUNS));
+  const kept = JSON.stringify(run.result ?? null).length > MAX_KEPT ? { ...run, result: '(output over 200 KB: not kept)' } : run;
+  save(RUNS, [kept, ...pastRuns()].slice(0, MAX_RUNS));
   const text = JSON.stringify(run.input);
   const inputs = load(inputsKey(run.key), []).filter((i) => JSON.stringify(i) !== text);
   save(inputsKey(run.key), [run.input, ...inputs].slice(0, MAX_INPUTS));

@@ -229,6 +229,17 @@ test('lists the traces newest first', async () => {
   await shot('traces');
 });
 
+test('runs a tool (no stream) from its form', async () => {
+  await page.click('a.action[data-key="/tool/searchDocs"]');
+  await page.locator('.field[data-path="/query"] input').fill('registry');
+  await page.locator('.field[data-path="/limit"] input').fill('1');
+  await page.click('button.primary');
+  await visible(page.locator('.output .status.ok'));
+  assert.equal(await page.locator('.output .stream').count(), 0);
+  const result = JSON.parse(await page.locator('pre.result-json').textContent());
+  assert.deepEqual(result.map((p) => p.id), ['registry']);
+});
+
 // The form generator on a schema richer than the quickstart's: the page's own module, in the page.
 const RICH = {
   type: 'object',

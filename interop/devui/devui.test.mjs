@@ -151,6 +151,12 @@ test('runs a streaming flow from the generated form, showing chunks live and the
   assert.equal(typeof result.answer, 'string');
   assert.ok(Array.isArray(result.citations) && result.citations.length > 0);
   await shot('run-stream');
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: ui });
+  await page.click('button:text-is("Copy as curl")');
+  await visible(page.locator('.note:text-is("curl command copied")'));
+  const curl = await page.evaluate(() => navigator.clipboard.readText());
+  assert.ok(curl.includes(`'http://127.0.0.1:${ports.flow}/ragQueryStream'`), curl);
+  assert.ok(curl.includes(`"data":{"question":"${QUESTION}"`), curl);
 });
 
 test('opens the trace of the run: flow, tool and model spans with input and output', async () => {

@@ -1,7 +1,8 @@
 //! The developer tools (feature `server`, dev mode only): a second HTTP server on 127.0.0.1
 //! that speaks Genkit's reflection API, so that Genkit's CLI (`genkit flow:run`,
-//! `genkit start`) and Developer UI work against a genflow binary, and serves the trace read
-//! API (`GET /api/traces`, `/api/traces/{id}`).
+//! `genkit start`) and Developer UI work against a genflow binary, serves the trace read
+//! API (`GET /api/traces`, `/api/traces/{id}`), and at its root genflow's own developer UI,
+//! compiled into the binary.
 //!
 //! [`run_service`](crate::http::run_service) starts it next to the flow server in dev mode
 //! (`GENKIT_ENV=dev`, `[server] dev` or `GENFLOW_SERVER_DEV`) and stops it with it. On start
@@ -25,6 +26,7 @@ mod cancel;
 mod reflection;
 mod run_action;
 mod runtime_file;
+mod ui;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
@@ -84,6 +86,7 @@ pub struct DevServer {
     port: u16,
     root: Option<PathBuf>,
     runtime_id: Option<String>,
+    flow_server: Option<String>,
 }
 
 impl DevServer {
@@ -95,6 +98,7 @@ impl DevServer {
             port: DEFAULT_PORT,
             root: None,
             runtime_id: None,
+            flow_server: None,
         }
     }
 
@@ -118,6 +122,14 @@ impl DevServer {
     #[must_use]
     pub fn runtime_id(mut self, id: impl Into<String>) -> Self {
         self.runtime_id = Some(id.into());
+        self
+    }
+
+    /// The flow server's base URL (its flows at `<url>/<flow>`), where the developer UI's
+    /// "copy as curl" sends flows (without it, to the reflection API's `runAction`).
+    #[must_use]
+    pub fn flow_server(mut self, url: impl Into<String>) -> Self {
+        self.flow_server = Some(url.into());
         self
     }
 
@@ -159,7 +171,7 @@ impl DevServer {
             stopped: stopped.clone(),
             runtime_id,
         });
-        let app = router(state);
+        let app = router(state).merge(ui::router(self.flow_server));
         let shutdown = stopped.clone();
         let task = tokio::spawn(async move {
             let served = axum::serve(listener, app)
@@ -170,7 +182,7 @@ impl DevServer {
             }
         });
         tracing::info!(
-            "genflow developer tools (Genkit reflection API) on {url}; runtime file {}",
+            "genflow developer UI and Genkit reflection API on {url}; runtime file {}",
             runtime_file.path().display()
         );
         Ok(DevTools {
@@ -295,7 +307,7 @@ async fn bind(first: u16) -> Result<TcpListener, DevToolsError> {
     })
 }
 
-/// Every route of the dev server: the reflection API and the trace read API, each answer
+/// The API routes of the dev server: the reflection API and the trace read API, each answer
 /// carrying `x-genkit-version`.
 fn router(state: Arc<DevState>) -> Router {
     let store = state.registry.telemetry().trace_store().cloned();

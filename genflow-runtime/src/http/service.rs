@@ -1,5 +1,7 @@
 //! [`run_service`]: the whole `main` of a genflow service in one call.
 
+use std::net::{IpAddr, SocketAddr};
+
 use crate::config::{Config, ConfigError};
 use crate::devtools::{DevServer, DevToolsError};
 use crate::telemetry::{TelemetryError, TraceServerExporter};
@@ -79,6 +81,7 @@ pub async fn run_service(
         telemetry.shutdown();
         return Ok(served?);
     }
+    let flow_server = flow_server_url(config.bind(), &server.settings().prefix);
     let mut service = serve(server).bind(config.bind());
     if let Some(grace) = config.server.shutdown_grace {
         service = service.grace(grace.0);
@@ -96,7 +99,7 @@ pub async fn run_service(
         service = service.max_connections(max);
     }
     let devtools = if config.dev_mode() {
-        let mut dev = DevServer::new(registry.clone());
+        let mut dev = DevServer::new(registry.clone()).flow_server(flow_server);
         if let Some(port) = config.server.reflection_port {
             dev = dev.port(port);
         }
@@ -117,6 +120,17 @@ fn stdio_mode() -> bool {
     cfg!(feature = "mcp") && std::env::args().nth(1).as_deref() == Some("mcp")
 }
 
+/// Where a caller on this machine reaches the flow server: loopback when it listens on every
+/// address.
+fn flow_server_url(bind: SocketAddr, prefix: &str) -> String {
+    let host = if bind.ip().is_unspecified() {
+        IpAddr::from([127, 0, 0, 1])
+    } else {
+        bind.ip()
+    };
+    format!("http://{}{prefix}", SocketAddr::new(host, bind.port()))
+}
+
 #[cfg(feature = "models")]
 fn with_models(registry: RegistryBuilder, config: &Config) -> RegistryBuilder {
     use crate::model::Models;
@@ -133,4 +147,18 @@ fn with_models(registry: RegistryBuilder, config: &Config) -> RegistryBuilder {
 #[cfg(not(feature = "models"))]
 fn with_models(registry: RegistryBuilder, _config: &Config) -> RegistryBuilder {
     registry
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_flow_server_url_is_loopback_for_a_wildcard_bind_and_keeps_the_prefix() {
+        let url = |bind: &str, prefix| flow_server_url(bind.parse().expect("addr"), prefix);
+        assert_eq!(url("0.0.0.0:3400", ""), "http://127.0.0.1:3400");
+        assert_eq!(url("[::]:8080", "/api"), "http://127.0.0.1:8080/api");
+        assert_eq!(url("[::1]:3400", ""), "http://[::1]:3400");
+        assert_eq!(url("10.1.2.3:80", "/v1"), "http://10.1.2.3:80/v1");
+    }
 }

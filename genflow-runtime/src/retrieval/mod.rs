@@ -1,0 +1,37 @@
+//! Retrieval: documents, chunking, embedders, vector stores, retrievers and indexers.
+//!
+//! Embedders, retrievers and indexers are actions (kinds `embedder`, `retriever`,
+//! `indexer`) built at run time from their configuration: register their
+//! [`DynamicAction`](crate::run::DynamicAction)s and the registry lists and runs them like
+//! flows and tools; call them from a flow through their handles, as traced steps. See
+//! `docs/retrieval.md`.
+
+mod chunk;
+mod document;
+mod embedder;
+mod filter;
+mod fusion;
+mod html;
+mod indexer;
+mod retriever;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+pub mod testing;
+
+pub use chunk::{ChunkSize, MarkdownChunk, chunk_by_size, chunk_documents, chunk_markdown};
+pub use document::{Document, DocumentPart, MediaRef};
+pub use embedder::{
+    EmbedOptions, EmbedPurpose, EmbedRequest, EmbedResponse, Embedder, EmbedderInfo, Embedding,
+    EmbeddingModel,
+};
+pub use filter::Filter;
+pub use fusion::{RRF_K, reciprocal_rank_fusion};
+pub use html::html_to_text;
+pub use indexer::{IndexReport, IndexRequest, Indexer};
+pub use retriever::{DEFAULT_K, RetrieveOptions, Retriever, RetrieverRequest, RetrieverResponse};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+pub use store::{
+    Retrieved, SearchMode, StoreEntry, StoreError, StoreQuery, VectorStore, normalized,
+};

@@ -1,10 +1,5 @@
 //! Retrieval: documents, chunking, embedders, vector stores, retrievers and indexers.
-//!
-//! Embedders, retrievers and indexers are actions (kinds `embedder`, `retriever`,
-//! `indexer`) built at run time from their configuration: register their
-//! [`DynamicAction`](crate::run::DynamicAction)s and the registry lists and runs them like
-//! flows and tools; call them from a flow through their handles, as traced steps. See
-//! `docs/retrieval.md`.
+#![doc = include_str!("../../../docs/retrieval.md")]
 
 mod chunk;
 mod document;

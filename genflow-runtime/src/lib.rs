@@ -48,6 +48,7 @@ pub mod mcp;
 #[cfg(feature = "models")]
 pub mod model;
 mod registry;
+pub mod retrieval;
 pub mod run;
 mod schema;
 mod state;
@@ -64,7 +65,7 @@ pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam}
 pub use error::{ErrorBody, FlowError, ToolError, Violation};
 pub use genflow_macros::{data, flow, tool};
 pub use registry::{Registry, RegistryBuilder, RegistryError};
-pub use run::{DynAction, FlowEvent, FlowEvents, RunOptions};
+pub use run::{DynAction, DynamicAction, FlowEvent, FlowEvents, RunOptions};
 pub use schema::{ActionSchemas, decode, schema_of};
 pub use state::{State, StateMap};
 pub use status::Status;

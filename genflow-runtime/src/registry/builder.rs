@@ -1,7 +1,6 @@
 //! Collecting actions (found at link time or added by hand) and state, and checking them into
 //! a [`Registry`].
 
-use std::any::Any;
 use std::sync::Arc;
 
 use super::{Actions, Registry, RegistryError};
@@ -107,7 +106,7 @@ impl RegistryBuilder {
             let meta = *action.meta();
             let names = actions.entry(meta.kind).or_default();
             if let Some(existing) = names.get(meta.name) {
-                if same_type(existing.as_ref(), action.as_ref()) {
+                if existing.same_as(action.as_ref()) {
                     continue;
                 }
                 let (first, second) = ordered(existing.meta().location, meta.location);
@@ -127,12 +126,6 @@ impl RegistryBuilder {
             telemetry: self.telemetry,
         })
     }
-}
-
-fn same_type(a: &dyn DynAction, b: &dyn DynAction) -> bool {
-    let a: &dyn Any = a;
-    let b: &dyn Any = b;
-    a.type_id() == b.type_id()
 }
 
 /// Orders two locations so that errors read the same whatever the link order.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use pin_project_lite::pin_project;
+use serde::Serialize;
 use tokio::time::Sleep;
 use tokio_util::sync::WaitForCancellationFutureOwned;
 use tracing::Instrument;
@@ -32,12 +33,27 @@ pub(crate) async fn run_typed<A: Action>(
     ctx: FlowContext<A::Chunk>,
     input: A::Input,
 ) -> Result<A::Output, FlowError> {
-    let span = ActionSpan::new(&A::META, None, ctx.telemetry());
+    run_in_process(&A::META, ctx, |ctx| A::call(ctx, input)).await
+}
+
+/// Runs `call` in-process as the action `meta`, under its guard (its own timeout, a caught
+/// panic, metrics), in a span of its own below the caller's: how typed calls of actions reach
+/// the guard without the JSON stages.
+pub(crate) async fn run_in_process<C, T, Fut>(
+    meta: &ActionMeta,
+    ctx: FlowContext<C>,
+    call: impl FnOnce(FlowContext<C>) -> Fut,
+) -> Result<T, FlowError>
+where
+    T: Serialize,
+    Fut: Future<Output = Result<T, FlowError>>,
+{
+    let span = ActionSpan::new(meta, None, ctx.telemetry());
     let limits = Limits {
-        timeout: A::META.timeout,
+        timeout: meta.timeout,
         cancel: None,
     };
-    let result = guarded(&A::META, &span, limits, A::call(ctx, input)).await;
+    let result = guarded(meta, &span, limits, call(ctx)).await;
     span.record_result(&result);
     result
 }

@@ -7,14 +7,18 @@
 //! cancellation, metrics, span path) and encodes the output. [`FlowEvents`] is the same run
 //! seen as a stream of chunks and one result.
 
+mod dynamic;
 mod events;
 mod guard;
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::future::Future;
+use std::ops::Deref;
 use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
+use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -22,8 +26,9 @@ use crate::schema::decode;
 use crate::telemetry::{ActionSpan, SpanIds, TraceParent};
 use crate::{Action, ActionMeta, ActionSchemas, FlowContext, FlowError};
 
+pub use dynamic::{DynamicAction, JsonHandler};
 pub use events::{FlowEvent, FlowEvents};
-pub(crate) use guard::run_typed;
+pub(crate) use guard::{run_in_process, run_typed};
 /// The token a [`Cancellation`] watches (re-exported from `tokio-util`).
 pub use tokio_util::sync::CancellationToken;
 
@@ -135,6 +140,14 @@ pub trait DynAction: Any + Send + Sync {
     /// action's guard, encode the output.
     fn start(&self, invocation: Invocation) -> Run;
 
+    /// Whether `other` is this very action, added twice (the registry keeps one): by default,
+    /// whether both are of the same type, as for the unit-struct handles of `#[flow]` and
+    /// `#[tool]`. Actions whose values differ (built at run time) compare their values.
+    fn same_as(&self, other: &dyn DynAction) -> bool {
+        let other: &dyn Any = other;
+        other.type_id() == TypeId::of::<Self>()
+    }
+
     /// Runs the action on `input` in `ctx` (a tool a model called, a test), without a remote
     /// parent, deadline default or cancellation.
     fn invoke(
@@ -161,49 +174,50 @@ impl<A: Action> DynAction for A {
     }
 
     fn start(&self, invocation: Invocation) -> Run {
-        let span = ActionSpan::new(
-            &A::META,
-            invocation.parent.as_ref(),
-            invocation.ctx.telemetry(),
-        );
-        span.record_input(&invocation.input);
-        let ids = span.ids();
-        let future = Box::pin(async move {
-            let result = run_json::<A>(&span, invocation).await;
-            span.record_result(&result);
-            result
-        });
-        Run { ids, future }
+        start_json(&A::META, invocation, |ctx, input, chunks| async move {
+            A::schemas().validate_input(&input)?;
+            let input: A::Input = decode(input)?;
+            A::call(ctx.with_json_sink(chunks), input).await
+        })
     }
 }
 
-/// The stages of a JSON run of `A`: validate, decode, run under the guard, encode.
-async fn run_json<A: Action>(
-    span: &ActionSpan,
-    invocation: Invocation,
-) -> Result<Value, FlowError> {
+/// Opens the span of a JSON run of the action `meta` and returns the run: `body` (validate,
+/// decode, call) under the guard, then the output encoded. Every [`DynAction`] starts its
+/// runs here, so typed actions and [actions built at run time](DynamicAction) share one
+/// pipeline.
+pub(crate) fn start_json<M, B, Fut, O>(meta: M, invocation: Invocation, body: B) -> Run
+where
+    M: Deref<Target = ActionMeta> + Send + 'static,
+    B: FnOnce(FlowContext, Value, Option<mpsc::Sender<Value>>) -> Fut,
+    Fut: Future<Output = Result<O, FlowError>> + Send + 'static,
+    O: Serialize,
+{
     let Invocation {
         ctx,
         input,
         chunks,
+        parent,
         default_timeout,
         cancel,
-        ..
     } = invocation;
-    let run = async {
-        A::schemas().validate_input(&input)?;
-        let input: A::Input = decode(input)?;
-        A::call(ctx.with_json_sink(chunks), input).await
-    };
+    let span = ActionSpan::new(&meta, parent.as_ref(), ctx.telemetry());
+    span.record_input(&input);
+    let ids = span.ids();
     let limits = guard::Limits {
-        timeout: A::META.timeout.or(default_timeout),
+        timeout: meta.timeout.or(default_timeout),
         cancel,
     };
-    let output = guard::guarded(&A::META, span, limits, run).await?;
-    serde_json::to_value(output).map_err(|e| {
-        FlowError::internal(format!(
-            "output of '{}' does not serialize: {e}",
-            A::META.name
-        ))
-    })
+    let run = body(ctx, input, chunks);
+    let future = Box::pin(async move {
+        let result = match guard::guarded(&meta, &span, limits, run).await {
+            Ok(output) => serde_json::to_value(output).map_err(|e| {
+                FlowError::internal(format!("output of '{}' does not serialize: {e}", meta.name))
+            }),
+            Err(e) => Err(e),
+        };
+        span.record_result(&result);
+        result
+    });
+    Run { ids, future }
 }

@@ -153,7 +153,7 @@ impl<W: Wire> Model for HttpModel<W> {
 }
 
 /// `url` as an absolute `http` or `https` URI.
-fn endpoint_uri(url: &str) -> Result<Uri, String> {
+pub(crate) fn endpoint_uri(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e: http::uri::InvalidUri| e.to_string())?;

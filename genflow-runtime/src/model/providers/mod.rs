@@ -1,11 +1,12 @@
 //! Model providers: the [`Provider`] trait the [`Models`](super::Models) catalog resolves
 //! `provider/<id>` references through, and the providers over HTTP: OpenAI-compatible chat
 //! completions ([`OpenAi`]), Anthropic Messages ([`Anthropic`]) and the Gemini API
-//! ([`GoogleAi`]).
+//! ([`GoogleAi`]); and their embedding models ([`OpenAi::embedder`], [`GoogleAi::embedder`]).
 
 mod anthropic;
 mod client;
 mod gemini;
+mod http_embedder;
 mod http_model;
 mod lenient;
 mod openai;
@@ -15,6 +16,7 @@ use std::sync::Arc;
 
 pub use anthropic::Anthropic;
 pub use gemini::GoogleAi;
+pub use http_embedder::EmbeddingConfig;
 pub use openai::OpenAi;
 
 use super::Model;

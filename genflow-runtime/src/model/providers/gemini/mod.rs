@@ -1,5 +1,6 @@
 //! The Gemini API (`models/{model}:generateContent`, `:streamGenerateContent?alt=sse`).
 
+mod embed;
 mod reply;
 
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use serde_json::{Value, json};
 
 use self::reply::Response;
 use super::Provider;
+use super::http_embedder::{EmbeddingConfig, HttpEmbedder};
 use super::http_model::{ApiKey, HttpModel, Wire, WithExtra, encode};
 use super::transport::header_value;
 use super::transport::{Decoder, Transport};
@@ -21,6 +23,7 @@ use crate::model::env_vars::EnvVars;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
 use crate::model::stream::ModelDelta;
+use crate::retrieval::Embedder;
 
 const GEMINI_URL: &str = "https://generativelanguage.googleapis.com/v1beta";
 
@@ -62,19 +65,47 @@ impl GoogleAi {
     }
 }
 
+impl GoogleAi {
+    /// The embedder of the embedding model `id` (`models/{id}:embedContent`, and
+    /// `:batchEmbedContents` for several texts), such as `gemini-embedding-001`, as the action
+    /// `/embedder/googleai/<id>`. Queries are embedded with the task type `RETRIEVAL_QUERY`,
+    /// documents with `RETRIEVAL_DOCUMENT`.
+    #[track_caller]
+    pub fn embedder(&self, id: &str, config: EmbeddingConfig) -> Result<Embedder, FlowError> {
+        let (base_url, key) = self.endpoint(id)?;
+        let wire = embed::GeminiEmbedWire { base_url, key };
+        Ok(Embedder::new(HttpEmbedder::new(
+            wire, "googleai", id, config,
+        )?))
+    }
+
+    /// The base URL without a trailing `/`, and the API key for the model `id`.
+    fn endpoint(&self, id: &str) -> Result<(String, String), FlowError> {
+        let key = self.key.get(&format!("googleai/{id}"))?.to_owned();
+        Ok((self.base_url.trim_end_matches('/').to_owned(), key))
+    }
+}
+
 impl Provider for GoogleAi {
     fn name(&self) -> &str {
         "googleai"
     }
 
     fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError> {
-        let key = self.key.get(&format!("googleai/{id}"))?.to_owned();
-        let wire = Arc::new(GeminiWire {
-            base_url: self.base_url.trim_end_matches('/').to_owned(),
-            key,
-        });
+        let (base_url, key) = self.endpoint(id)?;
+        let wire = Arc::new(GeminiWire { base_url, key });
         Ok(Arc::new(HttpModel::new(wire, "googleai", id)?))
     }
+}
+
+/// The `x-goog-api-key` header of `key`.
+fn api_key_header(key: &str) -> Result<HeaderMap, FlowError> {
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        HeaderName::from_static("x-goog-api-key"),
+        header_value("GEMINI_API_KEY", key)?,
+    );
+    Ok(headers)
 }
 
 struct GeminiWire {
@@ -155,12 +186,7 @@ impl Wire for GeminiWire {
     }
 
     fn headers(&self) -> Result<HeaderMap, FlowError> {
-        let mut headers = HeaderMap::new();
-        headers.insert(
-            HeaderName::from_static("x-goog-api-key"),
-            header_value("GEMINI_API_KEY", &self.key)?,
-        );
-        Ok(headers)
+        api_key_header(&self.key)
     }
 
     fn decoder(&self, _request: &GenerateRequest, transport: Transport) -> GeminiDecoder {

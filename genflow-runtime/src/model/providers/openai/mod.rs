@@ -1,6 +1,7 @@
 //! OpenAI-compatible chat completions (`POST {base}/chat/completions`): OpenAI, Ollama, vLLM,
 //! llama.cpp, LM Studio, Groq, OpenRouter, DeepSeek.
 
+mod embed;
 mod reply;
 
 use std::borrow::Cow;
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 use self::reply::Chunk;
 use super::Provider;
+use super::http_embedder::{EmbeddingConfig, HttpEmbedder};
 use super::http_model::{ApiKey, HttpModel, Wire, WithExtra, encode};
 use super::transport::{Decoder, Transport};
 use crate::FlowError;
@@ -22,6 +24,7 @@ use crate::model::env_vars::EnvVars;
 use crate::model::message::{Message, Part, Role};
 use crate::model::request::{GenerateRequest, ToolChoice};
 use crate::model::stream::ModelDelta;
+use crate::retrieval::Embedder;
 
 const OPENAI_URL: &str = "https://api.openai.com/v1";
 const OLLAMA_URL: &str = "http://127.0.0.1:11434/v1";
@@ -102,20 +105,44 @@ impl OpenAi {
     }
 }
 
+impl OpenAi {
+    /// The embedder of the embedding model `id` (`POST {base}/embeddings`), such as
+    /// `text-embedding-3-small`, as the action `/embedder/<provider>/<id>`.
+    #[track_caller]
+    pub fn embedder(&self, id: &str, config: EmbeddingConfig) -> Result<Embedder, FlowError> {
+        let wire = embed::OpenAiEmbedWire {
+            base_url: self.endpoint_base(),
+            key: self.key_for(id)?,
+        };
+        Ok(Embedder::new(HttpEmbedder::new(
+            wire, self.name, id, config,
+        )?))
+    }
+
+    /// The base URL without a trailing `/`.
+    fn endpoint_base(&self) -> String {
+        self.base_url.trim_end_matches('/').to_owned()
+    }
+
+    /// The API key for the model `id`, if the provider takes one; missing, an error naming the
+    /// variable to set.
+    fn key_for(&self, id: &str) -> Result<Option<String>, FlowError> {
+        match &self.key {
+            Some(key) => Ok(Some(key.get(&format!("{}/{id}", self.name))?.to_owned())),
+            None => Ok(None),
+        }
+    }
+}
+
 impl Provider for OpenAi {
     fn name(&self) -> &str {
         self.name
     }
 
     fn model(&self, id: &str) -> Result<Arc<dyn Model>, FlowError> {
-        let name = format!("{}/{id}", self.name);
-        let key = match &self.key {
-            Some(key) => Some(key.get(&name)?.to_owned()),
-            None => None,
-        };
         let wire = Arc::new(OpenAiWire {
-            base_url: self.base_url.trim_end_matches('/').to_owned(),
-            key,
+            base_url: self.endpoint_base(),
+            key: self.key_for(id)?,
             strict_output: self.strict_output,
             completion_tokens: self.completion_tokens,
         });
@@ -211,14 +238,7 @@ impl Wire for OpenAiWire {
     }
 
     fn headers(&self) -> Result<HeaderMap, FlowError> {
-        let mut headers = HeaderMap::new();
-        if let Some(key) = &self.key {
-            headers.insert(
-                AUTHORIZATION,
-                super::transport::header_value("API key", &format!("Bearer {key}"))?,
-            );
-        }
-        Ok(headers)
+        bearer(self.key.as_deref())
     }
 
     fn decoder(&self, _request: &GenerateRequest, transport: Transport) -> OpenAiDecoder {
@@ -233,6 +253,18 @@ impl Wire for OpenAiWire {
     ) -> Result<Vec<ModelDelta>, FlowError> {
         deltas(transport.parse_reply(body)?, transport)
     }
+}
+
+/// The `Authorization: Bearer` header of `key`, if there is one.
+fn bearer(key: Option<&str>) -> Result<HeaderMap, FlowError> {
+    let mut headers = HeaderMap::new();
+    if let Some(key) = key {
+        headers.insert(
+            AUTHORIZATION,
+            super::transport::header_value("API key", &format!("Bearer {key}"))?,
+        );
+    }
+    Ok(headers)
 }
 
 /// A chat completions request, serialized from borrowed parts (the schemas are not copied).

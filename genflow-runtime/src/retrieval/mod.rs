@@ -1,0 +1,32 @@
+//! Retrieval: documents, chunking, embedders, vector stores, retrievers and indexers.
+#![doc = include_str!("../../../docs/retrieval.md")]
+
+mod chunk;
+mod document;
+mod embedder;
+mod filter;
+mod fusion;
+mod html;
+mod indexer;
+mod retriever;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod store;
+pub mod testing;
+
+pub use chunk::{ChunkSize, MarkdownChunk, chunk_by_size, chunk_documents, chunk_markdown};
+pub use document::{Document, DocumentPart, MediaRef};
+pub use embedder::{
+    EmbedOptions, EmbedPurpose, EmbedRequest, EmbedResponse, Embedder, EmbedderInfo, Embedding,
+    EmbeddingModel,
+};
+pub use filter::Filter;
+pub use fusion::{RRF_K, reciprocal_rank_fusion};
+pub use html::html_to_text;
+pub use indexer::{IndexReport, IndexRequest, Indexer};
+pub use retriever::{DEFAULT_K, RetrieveOptions, Retriever, RetrieverRequest, RetrieverResponse};
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+pub use store::{
+    Retrieved, SearchMode, StoreEntry, StoreError, StoreQuery, VectorStore, normalized,
+};

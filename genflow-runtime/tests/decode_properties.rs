@@ -182,13 +182,19 @@ fn check(registry: &Registry, rt: &tokio::runtime::Runtime, input: Value) {
     }
 }
 
-#[test]
-fn any_json_input_is_answered_or_refused_as_invalid() {
+/// The registry holding `rich`, and a runtime to run it on.
+fn harness() -> (Registry, tokio::runtime::Runtime) {
     let registry = Registry::builder().build().expect("registry");
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
+    (registry, rt)
+}
+
+#[test]
+fn any_json_input_is_answered_or_refused_as_invalid() {
+    let (registry, rt) = harness();
     runner()
         .run(&json_value(), |input| {
             check(&registry, &rt, input);
@@ -199,11 +205,7 @@ fn any_json_input_is_answered_or_refused_as_invalid() {
 
 #[test]
 fn valid_inputs_always_decode() {
-    let registry = Registry::builder().build().expect("registry");
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let (registry, rt) = harness();
     runner()
         .run(&valid_rich(), |input| {
             let flow = registry.flow("rich").expect("registered");

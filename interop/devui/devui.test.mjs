@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { freePort, sleep } from '../lib.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const shots = process.env.DEVUI_SCREENSHOTS || join(root, 'docs/devtools');
@@ -28,18 +28,6 @@ let browser;
 let page;
 const offsite = [];
 const pageErrors = [];
-
-async function freePort() {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Starts the quickstart in dev mode; resolves to the reflection URL from its runtime file. */
 async function start() {

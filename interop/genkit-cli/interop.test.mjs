@@ -10,27 +10,15 @@ import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { createServer as createNetServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { freePort, sleep } from '../lib.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const GENKIT = join(here, 'node_modules', '.bin', 'genkit');
 const QUESTION = JSON.stringify({ question: 'How do tools work?' });
-
-async function freePort() {
-  const probe = createNetServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A project directory the CLI takes as its root (package.json), with a HOME of its own. */
 function project(name) {

@@ -6,23 +6,13 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { after, before, test } from 'node:test';
 import { runFlow, streamFlow } from 'genkit/beta/client';
+import { freePort } from '../lib.mjs';
 
 const KEY = 'interop-secret';
 let server;
 let base;
-
-async function freePort() {
-  const probe = createServer();
-  probe.listen(0, '127.0.0.1');
-  await once(probe, 'listening');
-  const { port } = probe.address();
-  probe.close();
-  await once(probe, 'close');
-  return port;
-}
 
 before(async () => {
   const bin = process.env.FLOW_SERVER_BIN;

@@ -6,8 +6,9 @@
 # answers 404; and that with the fix it serves the flow. The workspace's Cargo.lock pins the
 # same versions and its target directory is shared, so nothing is built twice.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+SUITE="own crate"
+source "$(dirname "$0")/../lib.sh"
+here="$ROOT/interop/own-crate"
 work="$(mktemp -d)"
 pid=""
 stop_service() {
@@ -27,7 +28,7 @@ crate="$work/word-service"
 mkdir -p "$crate/src"
 cp "$here/lib.rs" "$crate/src/lib.rs"
 cp "$here/main.rs" "$crate/src/main.rs"
-cp "$root/Cargo.lock" "$crate/Cargo.lock"
+cp "$ROOT/Cargo.lock" "$crate/Cargo.lock"
 cat >"$crate/Cargo.toml" <<TOML
 [package]
 name = "word-service"
@@ -36,12 +37,12 @@ edition = "2024"
 publish = false
 
 [dependencies]
-genflow-runtime = { path = "$root/genflow-runtime" }
+genflow-runtime = { path = "$ROOT/genflow-runtime" }
 tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
 
 [workspace]
 TOML
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$root/target}"
+export CARGO_TARGET_DIR="$TARGET"
 
 echo "--- own crate: cargo test (genflow-runtime and tokio only)"
 (cd "$crate" && cargo test -q)
@@ -50,17 +51,11 @@ echo "--- own crate: cargo test (genflow-runtime and tokio only)"
 serve() {
   (cd "$crate" && cargo build -q)
   local port
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
-  (cd "$work" && exec env PORT="$port" "$CARGO_TARGET_DIR/debug/word-service" >"$work/service.log" 2>&1) &
+  port="$(free_port)"
+  (cd "$work" && exec env PORT="$port" "$TARGET/debug/word-service" >"$work/service.log" 2>&1) &
   pid=$!
   BASE="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
-    curl -fsS "$BASE/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "the service did not start:" >&2
-  cat "$work/service.log" >&2
-  exit 1
+  wait_healthy "$BASE" "$work/service.log"
 }
 
 measure() {

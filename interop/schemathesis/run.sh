@@ -7,8 +7,9 @@
 # SCHEMATHESIS_SEED picks the seed (CI pins one so a run is reproducible; drop it to explore),
 # SCHEMATHESIS_EXAMPLES the examples per operation and phase.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+SUITE="schemathesis"
+source "$(dirname "$0")/../lib.sh"
+here="$ROOT/interop/schemathesis"
 venv="${SCHEMATHESIS_VENV:-/tmp/genflow-schemathesis}"
 seed="${SCHEMATHESIS_SEED-20261204}"
 examples="${SCHEMATHESIS_EXAMPLES:-150}"
@@ -20,8 +21,8 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$here/requirements.txt"
 
 echo "--- schemathesis: build the examples"
-cargo build --locked -q --manifest-path "$root/Cargo.toml" -p quickstart -p tools-agent
-bin="${CARGO_TARGET_DIR:-$root/target}/debug"
+cargo build --locked -q --manifest-path "$ROOT/Cargo.toml" -p quickstart -p tools-agent
+bin="$TARGET/debug"
 
 work="$(mktemp -d)"
 pids=()
@@ -35,20 +36,16 @@ trap cleanup EXIT
 # no genflow.toml applies); sets URL.
 serve() {
   local name="$1" port
-  port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+  port="$(free_port)"
   mkdir -p "$work/$name"
   (cd "$work/$name" && exec env -u GENFLOW_MODEL PORT="$port" "$bin/$name" >"$work/$name.log" 2>&1) &
   pids+=("$!")
   URL="http://127.0.0.1:$port"
-  for _ in $(seq 1 100); do
-    curl -fsS "$URL/healthz" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "$name did not start:" >&2
-  cat "$work/$name.log" >&2
-  exit 1
+  wait_healthy "$URL" "$work/$name.log"
 }
 
+# Schemathesis keeps its cache in the working directory: the scratch one.
+cd "$work"
 for name in quickstart tools-agent; do
   echo "--- schemathesis: $name"
   serve "$name"

@@ -93,6 +93,38 @@ impl Filter {
             Filter::Not(filter) => filter.check(),
         }
     }
+
+    /// The filter as an SQL condition (checked beforehand by [`Filter::check`]): each
+    /// comparison of an entry with a value is `compare(key, value)`, a set of values `any`
+    /// of those comparisons; `yes` and `no` are the database's true and false (the conditions
+    /// of an empty `all` and `any`).
+    #[cfg(any(feature = "sqlite", feature = "postgres"))]
+    pub(crate) fn to_sql(
+        &self,
+        compare: &mut dyn FnMut(&str, &Value) -> String,
+        yes: &str,
+        no: &str,
+    ) -> String {
+        let mut joined = |filters: &[Filter], operator: &str, empty: &str| {
+            if filters.is_empty() {
+                return empty.to_owned();
+            }
+            let parts: Vec<String> = filters.iter().map(|f| f.to_sql(compare, yes, no)).collect();
+            format!("({})", parts.join(operator))
+        };
+        match self {
+            Filter::Eq { key, value } => compare(key, value),
+            Filter::In { key, values } => {
+                let each = values
+                    .iter()
+                    .map(|value| Filter::eq(key.clone(), value.clone()));
+                joined(&each.collect::<Vec<_>>(), " OR ", no)
+            }
+            Filter::All(filters) => joined(filters, " AND ", yes),
+            Filter::Any(filters) => joined(filters, " OR ", no),
+            Filter::Not(filter) => format!("NOT ({})", filter.to_sql(compare, yes, no)),
+        }
+    }
 }
 
 #[cfg(test)]

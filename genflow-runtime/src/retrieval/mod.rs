@@ -8,6 +8,10 @@ mod filter;
 mod fusion;
 mod html;
 mod indexer;
+#[cfg(feature = "postgres")]
+mod postgres;
+#[cfg(any(feature = "sqlite", feature = "postgres"))]
+mod ranking;
 mod retriever;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -24,6 +28,8 @@ pub use filter::Filter;
 pub use fusion::{RRF_K, reciprocal_rank_fusion};
 pub use html::html_to_text;
 pub use indexer::{IndexReport, IndexRequest, Indexer};
+#[cfg(feature = "postgres")]
+pub use postgres::{PgConfig, PgVectorStore};
 pub use retriever::{DEFAULT_K, RetrieveOptions, Retriever, RetrieverRequest, RetrieverResponse};
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;

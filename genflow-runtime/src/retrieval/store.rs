@@ -112,6 +112,10 @@ pub enum StoreError {
     /// A query the store cannot run (a bad filter, a vector search without an embedding).
     #[error("invalid query: {0}")]
     InvalidQuery(String),
+    /// The store's configuration is unusable (a malformed connection URL, a table name that is
+    /// not a plain SQL identifier).
+    #[error("store configuration: {0}")]
+    Config(String),
     /// Data in the store that cannot be read back.
     #[error("unreadable entry in the store: {0}")]
     Corrupt(String),
@@ -123,6 +127,7 @@ impl From<StoreError> for FlowError {
             StoreError::Database { .. } => Status::Unavailable,
             StoreError::Dimensions { .. } => Status::FailedPrecondition,
             StoreError::InvalidQuery(_) => Status::InvalidArgument,
+            StoreError::Config(_) => Status::FailedPrecondition,
             StoreError::Corrupt(_) => Status::Internal,
         };
         FlowError::new(status, e.to_string()).with_source(e)

@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
+use super::ranking::embedding_length;
 use super::{Retrieved, StoreEntry, StoreError, StoreQuery, VectorStore, normalized};
 
 /// The tables, the full-text index (kept in step with the table by triggers) and the store's
@@ -137,16 +138,9 @@ impl VectorStore for SqliteStore {
 
     fn upsert(&self, entries: Vec<StoreEntry>) -> BoxFuture<'static, Result<(), StoreError>> {
         self.blocking(move |connection, describe| {
-            let Some(first) = entries.first() else {
+            let Some(length) = embedding_length(&entries)? else {
                 return Ok(());
             };
-            let length = first.embedding.len();
-            if let Some(other) = entries.iter().find(|e| e.embedding.len() != length) {
-                return Err(StoreError::Dimensions {
-                    expected: length,
-                    got: other.embedding.len(),
-                });
-            }
             let transaction = connection
                 .transaction()
                 .map_err(|e| database(describe, e))?;

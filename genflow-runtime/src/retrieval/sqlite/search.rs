@@ -8,13 +8,11 @@ use rusqlite::{Connection, params_from_iter};
 use serde_json::Value;
 
 use super::database;
-use crate::retrieval::{
-    Document, Filter, Retrieved, SearchMode, StoreError, StoreQuery, normalized,
-    reciprocal_rank_fusion,
+use crate::retrieval::ranking::{
+    checked_embedding, fuse_hybrid, hybrid_candidates, in_order, missing_embedding, query_words,
+    stored_document,
 };
-
-/// How many candidates each ranking contributes to a hybrid search, at least.
-const HYBRID_CANDIDATES: usize = 50;
+use crate::retrieval::{Filter, Retrieved, SearchMode, StoreError, StoreQuery};
 
 /// An embedding as stored: little-endian `f32`s.
 pub(super) fn to_blob(vector: &[f32]) -> Vec<u8> {
@@ -44,19 +42,7 @@ pub(super) fn run(
     expected: Option<usize>,
     query: StoreQuery,
 ) -> Result<Vec<Retrieved>, StoreError> {
-    if let Some(filter) = &query.filter {
-        filter.check()?;
-    }
-    let embedding = match (&query.embedding, expected) {
-        (Some(e), Some(expected)) if e.len() != expected => {
-            return Err(StoreError::Dimensions {
-                expected,
-                got: e.len(),
-            });
-        }
-        (Some(e), _) => Some(normalized(e.clone())),
-        (None, _) => None,
-    };
+    let embedding = checked_embedding(&query, expected)?;
     if expected.is_none() || query.k == 0 {
         return Ok(Vec::new());
     }
@@ -79,7 +65,7 @@ pub(super) fn run(
             ranked
         }
         (SearchMode::Hybrid, Some(embedding)) => {
-            let candidates = (query.k * 4).max(HYBRID_CANDIDATES);
+            let candidates = hybrid_candidates(query.k);
             let near = search.vector(&embedding, query.min_score)?;
             let passing: HashSet<i64> = near.iter().map(|(rowid, _)| *rowid).collect();
             let near: Vec<i64> = near.iter().take(candidates).map(|(r, _)| *r).collect();
@@ -90,15 +76,9 @@ pub(super) fn run(
                 .collect();
             // The floor is on the cosine similarity, for keyword matches too.
             words.retain(|rowid| passing.contains(rowid));
-            let mut fused = reciprocal_rank_fusion(&[&near, &words]);
-            fused.truncate(query.k);
-            fused
+            fuse_hybrid(&near, &words, query.k)
         }
-        (SearchMode::Vector | SearchMode::Hybrid, None) => {
-            return Err(StoreError::InvalidQuery(
-                "a vector or hybrid search needs the query's embedding".into(),
-            ));
-        }
+        (SearchMode::Vector | SearchMode::Hybrid, None) => return Err(missing_embedding()),
     };
     search.documents(ranked)
 }
@@ -181,27 +161,11 @@ impl Search<'_> {
             )?;
             rows.collect()
         };
-        let mut documents: HashMap<i64, Document> = HashMap::new();
+        let mut documents = HashMap::new();
         for (rowid, id, content, metadata) in run().map_err(|e| self.fail(e))? {
-            let corrupt = |e: serde_json::Error| StoreError::Corrupt(format!("'{id}': {e}"));
-            let content = serde_json::from_str(&content).map_err(corrupt)?;
-            let metadata = serde_json::from_str(&metadata).map_err(corrupt)?;
-            documents.insert(
-                rowid,
-                Document {
-                    id,
-                    content,
-                    metadata,
-                },
-            );
+            documents.insert(rowid, stored_document(id, &content, &metadata)?);
         }
-        Ok(ranked
-            .into_iter()
-            .filter_map(|(rowid, score)| {
-                let document = documents.remove(&rowid)?;
-                Some(Retrieved { document, score })
-            })
-            .collect())
+        Ok(in_order(ranked, documents))
     }
 
     /// The filter as an SQL condition on `c.metadata`, its values appended to `params`.
@@ -218,47 +182,25 @@ impl Search<'_> {
 /// An FTS5 expression matching any word of `text`, each quoted (so nothing in a query is FTS5
 /// syntax), or `None` when `text` has no words.
 fn match_expression(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(|w| format!("\"{w}\""))
-        .collect();
+    let words: Vec<String> = query_words(text).map(|w| format!("\"{w}\"")).collect();
     (!words.is_empty()).then(|| words.join(" OR "))
 }
 
-/// `filter` as SQL (checked beforehand by [`Filter::check`]). A comparison with a missing
-/// entry is false, never SQL's unknown, so `not` reads as in the documentation.
+/// `filter` as SQL over `json_extract` (checked beforehand by [`Filter::check`]). A
+/// comparison with a missing entry is false, never SQL's unknown, so `not` reads as in the
+/// documentation.
 fn filter_sql(filter: &Filter, params: &mut Vec<SqlValue>) -> String {
-    match filter {
-        Filter::Eq { key, value } => {
-            params.push(SqlValue::Text(format!("$.\"{key}\"")));
-            match sql_value(value) {
-                None => "json_extract(c.metadata, ?) IS NULL".to_owned(),
-                Some(value) => {
-                    params.push(value);
-                    "COALESCE(json_extract(c.metadata, ?) = ?, 0)".to_owned()
-                }
+    let mut compare = |key: &str, value: &Value| {
+        params.push(SqlValue::Text(format!("$.\"{key}\"")));
+        match sql_value(value) {
+            None => "json_extract(c.metadata, ?) IS NULL".to_owned(),
+            Some(value) => {
+                params.push(value);
+                "COALESCE(json_extract(c.metadata, ?) = ?, 0)".to_owned()
             }
         }
-        Filter::In { key, values } => {
-            let each = values.iter().map(|value| Filter::Eq {
-                key: key.clone(),
-                value: value.clone(),
-            });
-            filter_sql(&Filter::Any(each.collect()), params)
-        }
-        Filter::All(filters) => joined(filters, " AND ", "1", params),
-        Filter::Any(filters) => joined(filters, " OR ", "0", params),
-        Filter::Not(filter) => format!("NOT ({})", filter_sql(filter, params)),
-    }
-}
-
-fn joined(filters: &[Filter], operator: &str, empty: &str, params: &mut Vec<SqlValue>) -> String {
-    if filters.is_empty() {
-        return empty.to_owned();
-    }
-    let parts: Vec<String> = filters.iter().map(|f| filter_sql(f, params)).collect();
-    format!("({})", parts.join(operator))
+    };
+    filter.to_sql(&mut compare, "1", "0")
 }
 
 /// A scalar as `json_extract` returns it (booleans as 0 and 1); `None` for `null`.

@@ -4,7 +4,8 @@
 # a free port, trust authentication), runs the store's tests against it, and stops it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
+SUITE=postgres
+source "$here/../lib.sh"
 venv="${GENFLOW_PG_VENV:-/tmp/genflow-pg-venv}"
 
 echo "--- postgres: venv $venv"
@@ -14,7 +15,7 @@ echo "--- postgres: venv $venv"
 bin="$("$venv/bin/python" -c 'import importlib.util, os
 spec = importlib.util.find_spec("pgserver")
 print(os.path.join(spec.submodule_search_locations[0], "pginstall", "bin"))')"
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 
 dir="$(mktemp -d /tmp/genflow-pg.XXXXXX)"
 # Postgres refuses to run as root: then the server runs as `nobody` (pgserver itself would add
@@ -39,5 +40,5 @@ echo "--- postgres: $("$bin/postgres" --version) on 127.0.0.1:$port"
 export GENFLOW_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
 
 echo "--- postgres: the store suite and replicas sharing one index"
-cargo test --locked --manifest-path "$root/Cargo.toml" -p genflow-runtime --features postgres \
+cargo test --locked --manifest-path "$ROOT/Cargo.toml" -p genflow-runtime --features postgres \
   --test retrieval_postgres "$@"

@@ -12,6 +12,7 @@ import os
 import sys
 
 from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
 
 server = MCPServer("genflow-test-tools")
 
@@ -26,7 +27,8 @@ def add(a: int, b: int) -> int:
 def forecast(city: str) -> str:
     """Tomorrow's weather in a city."""
     if city != "Lyon":
-        raise ValueError(f"no forecast for {city}")
+        # A `ToolError`'s message reaches the client; other exceptions read "Error executing tool".
+        raise ToolError(f"no forecast for {city}")
     return "Lyon: rain, 14 C"
 
 

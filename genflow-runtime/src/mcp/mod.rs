@@ -12,7 +12,8 @@
 //! | a streaming flow called with a progress token | each chunk as a `notifications/progress` message |
 //! | `notifications/cancelled` | the run is cancelled (`CANCELLED`) |
 //!
-//! See `docs/mcp.md` for serving, auth and a desktop-client configuration.
+//! See `docs/mcp.md` for serving, auth, a desktop-client configuration, and using MCP servers'
+//! tools.
 
 mod client;
 mod errors;

@@ -54,7 +54,12 @@ mod schema;
 mod state;
 mod status;
 pub mod telemetry;
-#[cfg(any(feature = "client", feature = "models", feature = "otlp"))]
+#[cfg(any(
+    feature = "client",
+    feature = "models",
+    feature = "otlp",
+    feature = "mcp"
+))]
 mod tls;
 mod validate;
 

@@ -35,6 +35,17 @@ impl ActionSchemas {
         }
     }
 
+    /// Schemas given as JSON at run time (such as an MCP server's tool's), kept as given.
+    pub fn from_json(input: Value, output: Value) -> Self {
+        let validator = Validator::new(&input).map_err(|e| e.to_string());
+        ActionSchemas {
+            input: CanonicalSchema::new(input),
+            output,
+            chunk: None,
+            validator,
+        }
+    }
+
     /// The input schema.
     pub fn input(&self) -> &Value {
         self.input.value()

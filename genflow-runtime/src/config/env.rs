@@ -102,6 +102,9 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_TELEMETRY_IO_LIMIT", |c, v| {
         ByteSize::parse(v).map(|b| c.telemetry.io_limit = Some(b))
     }),
+    ("GENFLOW_MCP_TIMEOUT", |c, v| {
+        HumanDuration::parse(v).map(|s| c.mcp.timeout = Some(s))
+    }),
 ];
 
 /// `GENFLOW_` variables that are not configuration keys.

@@ -66,6 +66,9 @@ pub struct Config {
     /// Traces, metrics and logs.
     #[serde(default)]
     pub telemetry: TelemetryConfig,
+    /// MCP servers whose tools flows use (feature `mcp`).
+    #[serde(default)]
+    pub mcp: McpConfig,
 }
 
 /// `[server]`.
@@ -185,6 +188,36 @@ pub struct TelemetryConfig {
     pub io_limit: Option<ByteSize>,
 }
 
+/// `[mcp]`: the MCP servers whose tools flows use (feature `mcp`).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct McpConfig {
+    /// How long a server may take to connect or to answer one call, unless it sets its own
+    /// (default 30 s).
+    pub timeout: Option<HumanDuration>,
+    /// The servers by name; their tools are named `<name>_<tool>`.
+    #[serde(default)]
+    pub servers: BTreeMap<String, McpServerConfig>,
+}
+
+/// `[mcp.servers.<name>]`: a command to start (stdio) or a URL (streamable HTTP).
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct McpServerConfig {
+    /// The program to start, speaking MCP on its stdin and stdout.
+    pub command: Option<String>,
+    /// Its arguments.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// Environment variables set for it (added to the service's own).
+    #[serde(default)]
+    pub env: BTreeMap<String, String>,
+    /// The streamable HTTP endpoint, e.g. `http://127.0.0.1:8000/mcp` (instead of `command`).
+    pub url: Option<String>,
+    /// How long this server may take to connect or to answer one call.
+    pub timeout: Option<HumanDuration>,
+}
+
 impl Config {
     /// Loads `GENFLOW_CONFIG` or `./genflow.toml` (if present), then applies the environment.
     pub fn load() -> Result<Config, ConfigError> {
@@ -296,6 +329,8 @@ mod tests {
         assert!(config.auth.flows.contains_key("ragQuery"));
         assert_eq!(config.model.default.as_deref(), Some("local/test"));
         assert_eq!(config.telemetry.trace_store, Some(1000));
+        assert_eq!(config.mcp.servers["weather"].args, ["weather_server.py"]);
+        assert!(config.mcp.servers["docs"].url.is_some());
     }
 
     #[test]

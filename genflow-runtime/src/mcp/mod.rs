@@ -1,5 +1,6 @@
-//! The Model Context Protocol server (feature `mcp`): every flow and tool of a registry offered
-//! as an MCP tool, over streamable HTTP at `/mcp` on the flow server, or over stdio.
+//! The Model Context Protocol (feature `mcp`): the server, offering every flow and tool of a
+//! registry as an MCP tool over streamable HTTP at `/mcp` on the flow server or over stdio; and
+//! the client ([`McpClient`]), offering MCP servers' tools to `generate`.
 //!
 //! | MCP | genflow |
 //! |---|---|
@@ -11,14 +12,17 @@
 //! | a streaming flow called with a progress token | each chunk as a `notifications/progress` message |
 //! | `notifications/cancelled` | the run is cancelled (`CANCELLED`) |
 //!
-//! See `docs/mcp.md` for serving, auth and a desktop-client configuration.
+//! See `docs/mcp.md` for serving, auth, a desktop-client configuration, and using MCP servers'
+//! tools.
 
+mod client;
 mod errors;
 pub(crate) mod http;
 mod server;
 mod stdio;
 mod tools;
 
+pub use client::{DEFAULT_TIMEOUT, McpClient, McpClientBuilder, McpClientError};
 pub use server::McpServer;
 pub(crate) use server::McpSettings;
 pub use stdio::StdioError;

@@ -295,6 +295,12 @@ impl<O> Generate<O> {
         self
     }
 
+    /// Offers several type-erased actions as tools, such as an MCP server's
+    /// (`McpClient::tools`, feature `mcp`).
+    pub fn tools(self, tools: impl IntoIterator<Item = Arc<dyn DynAction>>) -> Self {
+        tools.into_iter().fold(self, Self::tool_action)
+    }
+
     /// Sets whether and which tool the model must call.
     pub fn tool_choice(mut self, choice: ToolChoice) -> Self {
         self.request.tool_choice = choice;

@@ -58,7 +58,7 @@ pub mod telemetry;
     feature = "client",
     feature = "models",
     feature = "otlp",
-    feature = "mcp"
+    feature = "mcp-client"
 ))]
 mod tls;
 mod validate;

@@ -11,7 +11,7 @@ pub(crate) fn install_crypto_provider() {
 }
 
 /// A client over the system's roots, or over the bundled roots when the system has none.
-#[cfg(any(feature = "client", feature = "mcp"))]
+#[cfg(any(feature = "client", feature = "mcp-client"))]
 pub(crate) fn http_client() -> Result<reqwest::Client, reqwest::Error> {
     install_crypto_provider();
     reqwest::Client::builder()
@@ -62,7 +62,7 @@ fn system_or_bundled(
 }
 
 /// A client trusting only the bundled roots, without reading the system's store.
-#[cfg(any(feature = "client", feature = "mcp"))]
+#[cfg(any(feature = "client", feature = "mcp-client"))]
 fn bundled_roots_client() -> Result<reqwest::Client, reqwest::Error> {
     let bundled = webpki_root_certs::TLS_SERVER_ROOT_CERTS
         .iter()

@@ -6,7 +6,7 @@
 //! `/tmp/genflow-mcp-venv`). run.sh sets `GENFLOW_MCP_VENV` and runs this test, which then
 //! requires the SDK; elsewhere, without it, the tests pass with a note.
 
-#![cfg(all(feature = "mcp", feature = "models"))]
+#![cfg(all(feature = "mcp-client", feature = "models"))]
 
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
 use std::path::PathBuf;

@@ -19,7 +19,7 @@ echo "--- mcp-python interop: venv $venv"
 echo "--- mcp-python interop: genflow's MCP client against the SDK's server"
 # With GENFLOW_MCP_VENV set, the test requires the SDK instead of skipping.
 GENFLOW_MCP_VENV="$venv" cargo test --locked -q --manifest-path "$root/Cargo.toml" \
-  -p genflow-runtime --features mcp --test mcp_client
+  -p genflow-runtime --features mcp-client --test mcp_client
 
 echo "--- mcp-python interop: pytest"
 cd "$here"

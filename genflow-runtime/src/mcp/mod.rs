@@ -15,6 +15,7 @@
 //! See `docs/mcp.md` for serving, auth, a desktop-client configuration, and using MCP servers'
 //! tools.
 
+#[cfg(feature = "mcp-client")]
 mod client;
 mod errors;
 pub(crate) mod http;
@@ -22,6 +23,7 @@ mod server;
 mod stdio;
 mod tools;
 
+#[cfg(feature = "mcp-client")]
 pub use client::{DEFAULT_TIMEOUT, McpClient, McpClientBuilder, McpClientError};
 pub use server::McpServer;
 pub(crate) use server::McpSettings;

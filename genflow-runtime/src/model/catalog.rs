@@ -89,7 +89,7 @@ impl Models {
         Models {
             inner: Arc::new(inner),
         }
-        .provider(LocalProvider)
+        .provider(LocalProvider::default())
     }
 
     /// The local models plus `openai/` (`OPENAI_API_KEY`, `OPENAI_BASE_URL`), `ollama/`,
@@ -103,6 +103,10 @@ impl Models {
     /// [`Models::from_env`] reading `vars`.
     pub fn from_vars(vars: &EnvVars) -> Self {
         let models = Models::new()
+            .provider(LocalProvider {
+                #[cfg(feature = "local-models")]
+                files: super::local::ModelFiles::from_vars(vars),
+            })
             .provider(OpenAi::from_env(vars))
             .provider(OpenAi::ollama())
             .provider(Anthropic::from_env(vars))
@@ -134,6 +138,12 @@ impl Models {
         }
         if let Some(url) = url(&config.gemini) {
             models = models.provider(GoogleAi::from_env(vars).base_url(url));
+        }
+        #[cfg(feature = "local-models")]
+        if let Some(dir) = &config.local_dir {
+            models = models.provider(LocalProvider {
+                files: super::local::ModelFiles::from_vars(vars).with_dir(dir.clone()),
+            });
         }
         if let Some(name) = &config.default {
             models = models.default_model(name);

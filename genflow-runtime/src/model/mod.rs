@@ -6,6 +6,8 @@ mod dialect;
 mod env_vars;
 mod generate;
 mod generation;
+#[cfg(feature = "local-models")]
+mod local;
 mod message;
 pub mod middleware;
 pub mod providers;

@@ -384,6 +384,22 @@ mod tests {
         assert!(models.resolve(None).is_ok());
     }
 
+    #[cfg(feature = "local-models")]
+    #[test]
+    fn the_config_names_the_local_models_folder() {
+        let dir = std::env::temp_dir().join(format!("genflow-local-dir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("tiny.gguf"), b"loaded on first call").expect("write");
+        let toml = format!("[model]\nlocal_dir = {:?}\n", dir.display().to_string());
+        let config = crate::config::Config::parse(&toml).expect("parses");
+        let vars = EnvVars::from_pairs([]);
+        let without = error_of(&Models::from_vars(&vars), "local/tiny");
+        assert_eq!(without.status(), Status::NotFound);
+        let models = Models::from_config_and_vars(&config.model, &vars);
+        let model = models.resolve(Some("local/tiny")).expect("found");
+        assert_eq!(model.info().name, "local/tiny");
+    }
+
     #[test]
     fn unknown_references_are_not_found() {
         let models = Models::new();

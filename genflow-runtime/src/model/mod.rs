@@ -76,3 +76,14 @@ pub struct ModelInfo {
     /// Whether it runs in-process without network (logged and traced as local).
     pub local: bool,
 }
+
+impl ModelInfo {
+    /// The info of the offline model `local/<id>`.
+    pub(crate) fn local(id: &str) -> Self {
+        ModelInfo {
+            name: format!("local/{id}"),
+            provider: "local".to_owned(),
+            local: true,
+        }
+    }
+}

@@ -26,7 +26,6 @@ use self::error::LocalModelError;
 use self::worker::{Job, Worker};
 use super::request::{GenerateRequest, ToolChoice};
 use super::stream::ModelStream;
-use super::testing::local_info;
 use super::{Model, ModelInfo};
 use crate::FlowError;
 
@@ -44,7 +43,7 @@ impl GgufModel {
     pub(crate) fn open(files: &ModelFiles, name: &str) -> Result<Self, FlowError> {
         let path = files.find(name)?;
         Ok(GgufModel {
-            info: local_info(name),
+            info: ModelInfo::local(name),
             worker: Worker::of(&path)?,
         })
     }

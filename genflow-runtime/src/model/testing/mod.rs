@@ -52,15 +52,6 @@ impl Provider for LocalProvider {
     }
 }
 
-/// The info of the local model `id`.
-pub(crate) fn local_info(id: &str) -> ModelInfo {
-    ModelInfo {
-        name: format!("local/{id}"),
-        provider: "local".to_owned(),
-        local: true,
-    }
-}
-
 /// A plain text answer, with usage counted in words.
 fn answer(info: &ModelInfo, request: &GenerateRequest, text: String) -> GenerateResponse {
     let words = |s: &str| s.split_whitespace().count() as u64;

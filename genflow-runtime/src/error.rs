@@ -22,7 +22,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 pub struct FlowError {
     status: Status,
     message: Cow<'static, str>,
-    details: Option<Value>,
+    /// Boxed: rarely present, and `Value` grows when serde_json's `preserve_order` is on
+    /// (llguidance, feature `local-models`, turns it on).
+    details: Option<Box<Value>>,
     public: bool,
     /// What the caller is told besides the status, when set (boxed: rarely present).
     caller: Option<Box<CallerHints>>,
@@ -164,7 +166,7 @@ impl FlowError {
     /// Attaches structured details (shown on the wire).
     #[must_use]
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 
@@ -215,7 +217,7 @@ impl FlowError {
 
     /// Structured details, if any.
     pub fn details(&self) -> Option<&Value> {
-        self.details.as_ref()
+        self.details.as_deref()
     }
 
     /// Whether the message may be shown to callers whatever the status.
@@ -249,7 +251,7 @@ impl FlowError {
         ErrorBody {
             status: self.status,
             message: self.message.to_string(),
-            details: self.details.clone(),
+            details: self.details.as_deref().cloned(),
         }
     }
 }
@@ -259,7 +261,7 @@ impl From<ErrorBody> for FlowError {
         FlowError {
             status: body.status,
             message: body.message.into(),
-            details: body.details,
+            details: body.details.map(Box::new),
             public: true,
             caller: None,
             source: None,

@@ -72,6 +72,9 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_MODEL_MAX_RETRIES", |c, v| {
         parse(v).map(|n| c.model.max_retries = Some(n))
     }),
+    ("GENFLOW_MODELS_DIR", |c, v| {
+        text(v).map(|s| c.model.local_dir = Some(s.into()))
+    }),
     ("GENFLOW_MODEL_OPENAI_BASE_URL", |c, v| {
         text(v).map(|s| base_url(&mut c.model.openai, s))
     }),

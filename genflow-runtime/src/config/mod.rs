@@ -157,6 +157,9 @@ pub struct ModelConfig {
     pub gemini: Option<ProviderConfig>,
     /// Ollama endpoint settings.
     pub ollama: Option<ProviderConfig>,
+    /// The folder of the GGUF files `local/<name>` runs (feature `local-models`; default:
+    /// `GENFLOW_MODELS_DIR`). Relative paths are relative to the working directory.
+    pub local_dir: Option<std::path::PathBuf>,
 }
 
 /// `[model.<provider>]`.

@@ -89,7 +89,7 @@ impl Models {
         Models {
             inner: Arc::new(inner),
         }
-        .provider(LocalProvider)
+        .provider(LocalProvider::default())
     }
 
     /// The local models plus `openai/` (`OPENAI_API_KEY`, `OPENAI_BASE_URL`), `ollama/`,
@@ -103,6 +103,10 @@ impl Models {
     /// [`Models::from_env`] reading `vars`.
     pub fn from_vars(vars: &EnvVars) -> Self {
         let models = Models::new()
+            .provider(LocalProvider {
+                #[cfg(feature = "local-models")]
+                files: super::local::ModelFiles::from_vars(vars),
+            })
             .provider(OpenAi::from_env(vars))
             .provider(OpenAi::ollama())
             .provider(Anthropic::from_env(vars))
@@ -134,6 +138,12 @@ impl Models {
         }
         if let Some(url) = url(&config.gemini) {
             models = models.provider(GoogleAi::from_env(vars).base_url(url));
+        }
+        #[cfg(feature = "local-models")]
+        if let Some(dir) = &config.local_dir {
+            models = models.provider(LocalProvider {
+                files: super::local::ModelFiles::from_vars(vars).with_dir(dir.clone()),
+            });
         }
         if let Some(name) = &config.default {
             models = models.default_model(name);
@@ -372,6 +382,22 @@ mod tests {
         assert_eq!(models.call_timeout(), Some(Duration::from_secs(20)));
         assert_eq!(models.retry_policy().max_retries, 4);
         assert!(models.resolve(None).is_ok());
+    }
+
+    #[cfg(feature = "local-models")]
+    #[test]
+    fn the_config_names_the_local_models_folder() {
+        let dir = std::env::temp_dir().join(format!("genflow-local-dir-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("tiny.gguf"), b"loaded on first call").expect("write");
+        let toml = format!("[model]\nlocal_dir = {:?}\n", dir.display().to_string());
+        let config = crate::config::Config::parse(&toml).expect("parses");
+        let vars = EnvVars::from_pairs([]);
+        let without = error_of(&Models::from_vars(&vars), "local/tiny");
+        assert_eq!(without.status(), Status::NotFound);
+        let models = Models::from_config_and_vars(&config.model, &vars);
+        let model = models.resolve(Some("local/tiny")).expect("found");
+        assert_eq!(model.info().name, "local/tiny");
     }
 
     #[test]

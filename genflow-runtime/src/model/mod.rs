@@ -6,6 +6,8 @@ mod dialect;
 mod env_vars;
 mod generate;
 mod generation;
+#[cfg(feature = "local-models")]
+mod local;
 mod message;
 pub mod middleware;
 pub mod providers;
@@ -73,4 +75,15 @@ pub struct ModelInfo {
     pub provider: String,
     /// Whether it runs in-process without network (logged and traced as local).
     pub local: bool,
+}
+
+impl ModelInfo {
+    /// The info of the offline model `local/<id>`.
+    pub(crate) fn local(id: &str) -> Self {
+        ModelInfo {
+            name: format!("local/{id}"),
+            provider: "local".to_owned(),
+            local: true,
+        }
+    }
 }

@@ -2,7 +2,7 @@
 
 use futures::future::BoxFuture;
 
-use super::{answer, local_info};
+use super::answer;
 use crate::FlowError;
 use crate::model::request::GenerateRequest;
 use crate::model::stream::{ModelStream, replay};
@@ -17,7 +17,7 @@ pub struct EchoModel {
 impl Default for EchoModel {
     fn default() -> Self {
         EchoModel {
-            info: local_info("echo"),
+            info: ModelInfo::local("echo"),
         }
     }
 }

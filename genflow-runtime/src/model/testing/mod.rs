@@ -20,9 +20,14 @@ use super::response::{FinishReason, GenerateResponse, Usage};
 use super::{Model, ModelInfo};
 use crate::FlowError;
 
-/// The `local` provider: `local/echo` and `local/test`.
-#[derive(Clone, Copy, Debug, Default)]
-pub(crate) struct LocalProvider;
+/// The `local` provider: `local/echo` and `local/test`, and with the feature `local-models`
+/// the GGUF models of [`ModelFiles`](crate::model::local::ModelFiles).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct LocalProvider {
+    /// Where `local/<name>` GGUF files are found.
+    #[cfg(feature = "local-models")]
+    pub(crate) files: crate::model::local::ModelFiles,
+}
 
 impl Provider for LocalProvider {
     fn name(&self) -> &str {
@@ -33,19 +38,17 @@ impl Provider for LocalProvider {
         match id {
             "echo" => Ok(Arc::new(EchoModel::default())),
             "test" => Ok(Arc::new(TestModel::default())),
+            #[cfg(feature = "local-models")]
+            other => Ok(Arc::new(crate::model::local::GgufModel::open(
+                &self.files,
+                other,
+            )?)),
+            #[cfg(not(feature = "local-models"))]
             other => Err(FlowError::not_found(format!(
-                "no local model '{other}': the local models are 'local/echo' and 'local/test'"
+                "no local model '{other}': the local models are 'local/echo' and 'local/test' \
+                 (GGUF models need the feature `local-models`)"
             ))),
         }
-    }
-}
-
-/// The info of the local model `id`.
-fn local_info(id: &str) -> ModelInfo {
-    ModelInfo {
-        name: format!("local/{id}"),
-        provider: "local".to_owned(),
-        local: true,
     }
 }
 

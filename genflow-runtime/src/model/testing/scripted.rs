@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use futures::stream;
 use serde_json::Value;
 
-use super::{answer, local_info};
+use super::answer;
 use crate::model::message::{Message, Part, Role, ToolRequest};
 use crate::model::request::GenerateRequest;
 use crate::model::response::{FinishReason, GenerateResponse};
@@ -55,7 +55,7 @@ impl ScriptedModel {
     /// An empty script for the model `local/<id>`.
     pub fn new(id: &str) -> Self {
         ScriptedModel {
-            info: local_info(id),
+            info: ModelInfo::local(id),
             state: Arc::default(),
         }
     }

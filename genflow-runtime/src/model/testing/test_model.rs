@@ -5,8 +5,8 @@ use std::collections::HashSet;
 use futures::future::BoxFuture;
 use serde_json::{Map, Value};
 
+use super::answer;
 use super::sample::sample;
-use super::{answer, local_info};
 use crate::FlowError;
 use crate::model::message::{Message, Part, Role, ToolRequest};
 use crate::model::request::{GenerateRequest, ToolChoice};
@@ -25,7 +25,7 @@ pub struct TestModel {
 impl Default for TestModel {
     fn default() -> Self {
         TestModel {
-            info: local_info("test"),
+            info: ModelInfo::local("test"),
         }
     }
 }

@@ -1,0 +1,172 @@
+//! Where `local/<name>` finds its GGUF file: the models folder (`GENFLOW_MODELS_DIR` or
+//! `[model] local_dir`), then the Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME/hub`, ...).
+
+use std::path::{Path, PathBuf};
+
+use super::error::LocalModelError;
+use crate::model::EnvVars;
+
+/// The places GGUF files are looked up in.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct ModelFiles {
+    dir: Option<PathBuf>,
+    hf_hub: Option<PathBuf>,
+}
+
+impl ModelFiles {
+    /// The models folder from `GENFLOW_MODELS_DIR`, the Hugging Face hub cache as
+    /// `huggingface_hub` places it.
+    pub(crate) fn from_vars(vars: &EnvVars) -> Self {
+        let under = |var: &str, rest: &str| vars.get(var).map(|v| PathBuf::from(v).join(rest));
+        ModelFiles {
+            dir: vars.get("GENFLOW_MODELS_DIR").map(PathBuf::from),
+            hf_hub: vars
+                .get("HF_HUB_CACHE")
+                .map(PathBuf::from)
+                .or_else(|| under("HF_HOME", "hub"))
+                .or_else(|| under("XDG_CACHE_HOME", "huggingface/hub"))
+                .or_else(|| under("HOME", ".cache/huggingface/hub")),
+        }
+    }
+
+    /// The same with another models folder.
+    pub(crate) fn with_dir(mut self, dir: PathBuf) -> Self {
+        self.dir = Some(dir);
+        self
+    }
+
+    /// The GGUF file of `local/<name>`: in the models folder `<name>`, `<name>.gguf` or the
+    /// one GGUF file of the folder `<name>`; in the Hugging Face cache, `org/repo` (its one
+    /// GGUF file) or `org/repo/<file>` of the snapshot `refs/main` names.
+    pub(crate) fn find(&self, name: &str) -> Result<PathBuf, LocalModelError> {
+        let parts: Vec<&str> = name.split('/').collect();
+        if parts
+            .iter()
+            .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains('\\'))
+        {
+            return Err(LocalModelError::InvalidName(name.to_owned()));
+        }
+        let mut searched = Vec::new();
+        if let Some(dir) = &self.dir {
+            if let Some(found) = in_folder(name, &dir.join(name))? {
+                return Ok(found);
+            }
+            searched.push(dir.display().to_string());
+        }
+        if let (Some(hub), [org, repo, file @ ..]) = (&self.hf_hub, parts.as_slice()) {
+            let repo_dir = hub.join(format!("models--{org}--{repo}"));
+            if let Some(snapshot) = snapshot(&repo_dir)
+                && let Some(found) = in_folder(name, &snapshot.join(file.join("/")))?
+            {
+                return Ok(found);
+            }
+            searched.push(repo_dir.display().to_string());
+        }
+        Err(LocalModelError::NotFound {
+            name: name.to_owned(),
+            searched: if searched.is_empty() {
+                "no models folder: set GENFLOW_MODELS_DIR".to_owned()
+            } else {
+                searched.join(", ")
+            },
+        })
+    }
+}
+
+/// `path` itself, `path.gguf`, or the one GGUF file of the folder `path`.
+fn in_folder(name: &str, path: &Path) -> Result<Option<PathBuf>, LocalModelError> {
+    if path.is_file() {
+        return Ok(Some(path.to_owned()));
+    }
+    let mut with_extension = path.as_os_str().to_owned();
+    with_extension.push(".gguf");
+    let with_extension = PathBuf::from(with_extension);
+    if with_extension.is_file() {
+        return Ok(Some(with_extension));
+    }
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return Ok(None);
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "gguf"))
+        .collect();
+    files.sort();
+    match files.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some(one.clone())),
+        several => Err(LocalModelError::Ambiguous {
+            name: name.to_owned(),
+            dir: path.to_owned(),
+            files: several
+                .iter()
+                .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }),
+    }
+}
+
+/// The snapshot folder `refs/main` of a cached Hugging Face repository names.
+fn snapshot(repo_dir: &Path) -> Option<PathBuf> {
+    let revision = std::fs::read_to_string(repo_dir.join("refs/main")).ok()?;
+    Some(repo_dir.join("snapshots").join(revision.trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(name: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("genflow-find-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        dir
+    }
+
+    #[test]
+    fn names_resolve_in_the_models_folder_and_the_hf_cache() {
+        let dir = temp_dir("models");
+        std::fs::write(dir.join("tiny.Q4.gguf"), b"x").expect("write");
+        std::fs::create_dir_all(dir.join("two")).expect("dir");
+        std::fs::write(dir.join("two/a.gguf"), b"x").expect("write");
+        std::fs::write(dir.join("two/b.gguf"), b"x").expect("write");
+        let hub = temp_dir("hub");
+        let repo = hub.join("models--org--repo");
+        std::fs::create_dir_all(repo.join("refs")).expect("refs");
+        std::fs::write(repo.join("refs/main"), "abc\n").expect("ref");
+        std::fs::create_dir_all(repo.join("snapshots/abc")).expect("snapshot");
+        std::fs::write(repo.join("snapshots/abc/m.gguf"), b"x").expect("write");
+        let hub_str = hub.to_string_lossy().into_owned();
+        let files = ModelFiles::from_vars(&EnvVars::from_pairs([("HF_HUB_CACHE", &*hub_str)]))
+            .with_dir(dir.clone());
+
+        assert_eq!(
+            files.find("tiny.Q4").expect("found"),
+            dir.join("tiny.Q4.gguf")
+        );
+        assert_eq!(
+            files.find("tiny.Q4.gguf").expect("found"),
+            dir.join("tiny.Q4.gguf")
+        );
+        assert_eq!(files.find("two/b").expect("found"), dir.join("two/b.gguf"));
+        assert!(matches!(
+            files.find("two"),
+            Err(LocalModelError::Ambiguous { .. })
+        ));
+        assert_eq!(
+            files.find("org/repo").expect("found"),
+            repo.join("snapshots/abc/m.gguf")
+        );
+        assert!(matches!(
+            files.find("nope"),
+            Err(LocalModelError::NotFound { .. })
+        ));
+        for bad in ["../tiny.Q4", "a//b", "/etc/passwd"] {
+            assert!(
+                matches!(files.find(bad), Err(LocalModelError::InvalidName(_))),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! In-process chat models from GGUF files (feature `local-models`): `local/<name>` runs the
+//! file found for `<name>` with candle on the CPU, on a dedicated thread per file. Replies
+//! stream token by token; an output schema constrains decoding through llguidance, so the
+//! reply always parses and validates (unless the token budget cuts it short).
+
+mod chat_template;
+mod constraint;
+mod error;
+mod find;
+mod loaded;
+mod sampler;
+mod text_out;
+mod vocabulary;
+mod weights;
+mod worker;
+
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::future::BoxFuture;
+use tokio::sync::{mpsc, oneshot};
+
+pub(crate) use find::ModelFiles;
+
+use self::error::LocalModelError;
+use self::worker::{Job, Worker};
+use super::request::{GenerateRequest, ToolChoice};
+use super::stream::ModelStream;
+use super::{Model, ModelInfo};
+use crate::FlowError;
+
+/// Deltas a reply may run ahead of its reader.
+const DELTA_BUFFER: usize = 64;
+
+/// A GGUF model served by its file's [`Worker`].
+pub(crate) struct GgufModel {
+    info: ModelInfo,
+    worker: Arc<Worker>,
+}
+
+impl GgufModel {
+    /// `local/<name>`, found through `files`. The file is loaded on the first call.
+    pub(crate) fn open(files: &ModelFiles, name: &str) -> Result<Self, FlowError> {
+        let path = files.find(name)?;
+        Ok(GgufModel {
+            info: ModelInfo::local(name),
+            worker: Worker::of(&path)?,
+        })
+    }
+}
+
+impl Model for GgufModel {
+    fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    fn stream(
+        &self,
+        request: GenerateRequest,
+    ) -> BoxFuture<'static, Result<ModelStream, FlowError>> {
+        let worker = Arc::clone(&self.worker);
+        Box::pin(async move {
+            let must_call = !request.tools.is_empty()
+                && matches!(
+                    request.tool_choice,
+                    ToolChoice::Required | ToolChoice::Tool(_)
+                );
+            if must_call {
+                return Err(LocalModelError::ToolsRequired.into());
+            }
+            let (opened, started) = oneshot::channel();
+            let (deltas, receiver) = mpsc::channel(DELTA_BUFFER);
+            worker
+                .submit(Job {
+                    request,
+                    opened,
+                    deltas,
+                })
+                .await?;
+            started.await.map_err(|_| LocalModelError::WorkerGone)??;
+            let stream = futures::stream::unfold(receiver, |mut receiver| async move {
+                receiver.recv().await.map(|delta| (delta, receiver))
+            });
+            Ok(stream.boxed())
+        })
+    }
+}

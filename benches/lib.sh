@@ -161,9 +161,11 @@ start_fake() {
 # client, as genflow's providers do (BASELINE_HTTP=hyper).
 # A non-empty SERVICE_WRAP array runs the service under that command (SERVICE_PID is then the
 # wrapper's child, the service itself; WRAPPER_PID the wrapper), unless WRAP_FORKS=0 says the
-# wrapper runs the service in its own process (valgrind).
+# wrapper runs the service in its own process (valgrind). SERVICE_ENV adds VAR=VALUE settings
+# to the service's environment (such as a concurrency limit or malloc tunables).
 SERVICE_WRAP=()
 WRAP_FORKS=1
+SERVICE_ENV=()
 start_service() {
   local which="$1" fake_url="$2" port bin
   local extra=()
@@ -185,7 +187,7 @@ start_service() {
   esac
   start "$WORK/$which-$port.log" "${SERVICE_WRAP[@]}" env PORT="$port" HOST=127.0.0.1 \
     GENFLOW_MODEL=openai/gpt-4o-mini OPENAI_MODEL=gpt-4o-mini \
-    OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench "${extra[@]}" \
+    OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench "${extra[@]}" "${SERVICE_ENV[@]}" \
     "${SERVER_PIN[@]}" "$bin"
   SERVICE_PID="$STARTED_PID"
   WRAPPER_PID="$STARTED_PID"

@@ -49,6 +49,8 @@ fi
 # build's target/x86_64-unknown-linux-gnu/release); BUILD=0 skips building.
 BIN_DIR="${BIN_DIR:-$ROOT/target/release}"
 QUICKSTART="$BIN_DIR/quickstart"
+# The quickstart built with its `jemalloc` feature (benches/soak.sh builds it).
+QUICKSTART_JEMALLOC="$BIN_DIR/quickstart-jemalloc"
 BASELINE="$BIN_DIR/baseline-rag"
 FAKE="$BIN_DIR/fake-openai"
 
@@ -152,11 +154,12 @@ start_fake() {
   wait_http "$FAKE_URL/models" "$FAKE_PID"
 }
 
-# start_service genflow|genflow-lean|baseline|baseline-hyper FAKE_URL: starts the service under test on a
+# start_service genflow|genflow-lean|genflow-jemalloc|baseline|baseline-hyper FAKE_URL: starts the service under test on a
 # free port with the quickstart's OpenAI settings; sets SERVICE_URL and SERVICE_PID.
 # `genflow` is the quickstart with its defaults (telemetry: logs, trace store, metrics and
 # recorded inputs/outputs; input validation); `genflow-lean` is the same binary with the
-# telemetry switches off (to show what they cost); `baseline` is benches/src/bin/baseline-rag.rs,
+# telemetry switches off (to show what they cost); `genflow-jemalloc` the quickstart built
+# with its `jemalloc` feature (jemalloc as the global allocator); `baseline` is benches/src/bin/baseline-rag.rs,
 # calling the model with reqwest; `baseline-hyper` the same binary calling it with hyper's pooled
 # client, as genflow's providers do (BASELINE_HTTP=hyper).
 # A non-empty SERVICE_WRAP array runs the service under that command (SERVICE_PID is then the
@@ -173,6 +176,7 @@ start_service() {
   port="$FREE_PORT"
   case "$which" in
     genflow) bin="$QUICKSTART" ;;
+    genflow-jemalloc) bin="$QUICKSTART_JEMALLOC" ;;
     genflow-lean)
       bin="$QUICKSTART"
       extra=(GENFLOW_TELEMETRY_TRACE_STORE=0 GENFLOW_TELEMETRY_METRICS=false

@@ -12,8 +12,9 @@
 #
 # Settings (environment): N concurrent requests per burst (2000), ROUNDS per service (4),
 # LATENCY_MS of the fake model (5000), SETTLE seconds after a burst (3), IDLE seconds at the
-# end (100: past the provider pool's 90 s idle timeout), SERVICES ("baseline genflow"; also
-# genflow-lean, see lib.sh), MODES ("plain stream"), VARIANT_ENV (VAR=VALUE settings added to
+# end (100: past the provider pool's 90 s idle timeout), SERVICES ("baseline genflow
+# genflow-jemalloc"; also genflow-lean, see lib.sh; genflow-jemalloc is the quickstart built
+# with its `jemalloc` feature, built here as target/release/quickstart-jemalloc), MODES ("plain stream"), VARIANT_ENV (VAR=VALUE settings added to
 # the services' environment, such as MALLOC_ARENA_MAX=2, to compare malloc tunables), PIN=0,
 # SERVER_CPU, CLIENT_CPU, BIN_DIR and BUILD=0 as for benches/load.sh.
 #
@@ -35,7 +36,7 @@ ROUNDS="${ROUNDS:-4}"
 LATENCY_MS="${LATENCY_MS:-5000}"
 SETTLE="${SETTLE:-3}"
 IDLE="${IDLE:-100}"
-SERVICES="${SERVICES:-baseline genflow}"
+SERVICES="${SERVICES:-baseline genflow genflow-jemalloc}"
 MODES="${MODES:-plain stream}"
 read -r -a VARIANT <<<"${VARIANT_ENV:-}"
 command -v oha >/dev/null || die "oha is missing: cargo install oha"
@@ -44,6 +45,16 @@ command -v oha >/dev/null || die "oha is missing: cargo install oha"
   die "open files limit $(ulimit -n) is below 2N + 256"
 
 build
+if [[ " $SERVICES " == *" genflow-jemalloc "* ]] && [ "${BUILD:-1}" = 1 ] &&
+  [ "$BIN_DIR" = "$ROOT/target/release" ]; then
+  # Cargo keeps one `quickstart` per feature set in target/release/deps, so switching back
+  # and forth relinks nothing once both are built.
+  echo "building the quickstart with its jemalloc feature ..." >&2
+  (cd "$ROOT" && cargo build --release --locked -q -p quickstart --features jemalloc)
+  cp "$QUICKSTART" "$QUICKSTART_JEMALLOC"
+  (cd "$ROOT" && cargo build --release --locked -q -p quickstart)
+fi
+[ ! -e "$QUICKSTART_JEMALLOC" ] || [ -x "$QUICKSTART_JEMALLOC" ] || die "$QUICKSTART_JEMALLOC is not executable"
 
 # rss PID: "VmRSS RssAnon" of PID in KiB.
 rss() {

@@ -49,6 +49,8 @@ fi
 # build's target/x86_64-unknown-linux-gnu/release); BUILD=0 skips building.
 BIN_DIR="${BIN_DIR:-$ROOT/target/release}"
 QUICKSTART="$BIN_DIR/quickstart"
+# The quickstart built with its `jemalloc` feature (benches/soak.sh builds it).
+QUICKSTART_JEMALLOC="$BIN_DIR/quickstart-jemalloc"
 BASELINE="$BIN_DIR/baseline-rag"
 FAKE="$BIN_DIR/fake-openai"
 
@@ -152,18 +154,21 @@ start_fake() {
   wait_http "$FAKE_URL/models" "$FAKE_PID"
 }
 
-# start_service genflow|genflow-lean|baseline|baseline-hyper FAKE_URL: starts the service under test on a
+# start_service genflow|genflow-lean|genflow-jemalloc|baseline|baseline-hyper FAKE_URL: starts the service under test on a
 # free port with the quickstart's OpenAI settings; sets SERVICE_URL and SERVICE_PID.
 # `genflow` is the quickstart with its defaults (telemetry: logs, trace store, metrics and
 # recorded inputs/outputs; input validation); `genflow-lean` is the same binary with the
-# telemetry switches off (to show what they cost); `baseline` is benches/src/bin/baseline-rag.rs,
+# telemetry switches off (to show what they cost); `genflow-jemalloc` the quickstart built
+# with its `jemalloc` feature (jemalloc as the global allocator); `baseline` is benches/src/bin/baseline-rag.rs,
 # calling the model with reqwest; `baseline-hyper` the same binary calling it with hyper's pooled
 # client, as genflow's providers do (BASELINE_HTTP=hyper).
 # A non-empty SERVICE_WRAP array runs the service under that command (SERVICE_PID is then the
 # wrapper's child, the service itself; WRAPPER_PID the wrapper), unless WRAP_FORKS=0 says the
-# wrapper runs the service in its own process (valgrind).
+# wrapper runs the service in its own process (valgrind). SERVICE_ENV adds VAR=VALUE settings
+# to the service's environment (such as a concurrency limit or malloc tunables).
 SERVICE_WRAP=()
 WRAP_FORKS=1
+SERVICE_ENV=()
 start_service() {
   local which="$1" fake_url="$2" port bin
   local extra=()
@@ -171,6 +176,7 @@ start_service() {
   port="$FREE_PORT"
   case "$which" in
     genflow) bin="$QUICKSTART" ;;
+    genflow-jemalloc) bin="$QUICKSTART_JEMALLOC" ;;
     genflow-lean)
       bin="$QUICKSTART"
       extra=(GENFLOW_TELEMETRY_TRACE_STORE=0 GENFLOW_TELEMETRY_METRICS=false
@@ -185,7 +191,7 @@ start_service() {
   esac
   start "$WORK/$which-$port.log" "${SERVICE_WRAP[@]}" env PORT="$port" HOST=127.0.0.1 \
     GENFLOW_MODEL=openai/gpt-4o-mini OPENAI_MODEL=gpt-4o-mini \
-    OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench "${extra[@]}" \
+    OPENAI_BASE_URL="$fake_url" OPENAI_API_KEY=bench "${extra[@]}" "${SERVICE_ENV[@]}" \
     "${SERVER_PIN[@]}" "$bin"
   SERVICE_PID="$STARTED_PID"
   WRAPPER_PID="$STARTED_PID"

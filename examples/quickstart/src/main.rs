@@ -12,6 +12,12 @@ use genflow_runtime::http::{ServiceError, run_service};
 // The flows live in the library half of this package; naming it links them in.
 use quickstart as _;
 
+/// With the `jemalloc` feature, jemalloc allocates: its background threads return memory freed
+/// after a burst of requests to the system, where glibc's malloc keeps most of it.
+#[cfg(feature = "jemalloc")]
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 #[tokio::main]
 async fn main() -> Result<(), ServiceError> {
     run_service(Registry::builder(), |server| server).await

@@ -3,9 +3,6 @@
 
 mod common;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
-
 use common::start;
 use genflow_runtime::http::FlowServer;
 use genflow_runtime::prelude::*;
@@ -17,40 +14,9 @@ async fn broken(_: ()) -> Result<(), FlowError> {
     Err(FlowError::internal("cannot reach the database").with_source(cause))
 }
 
-/// Log lines, shared with the test.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        lines.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
-/// The process's log, captured (one subscriber for every test of this binary).
-fn log() -> &'static Lines {
-    static LOG: OnceLock<Lines> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let lines = Lines::default();
-        let writer = lines.clone();
-        tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .init();
-        lines
-    })
+/// The process's log, captured.
+fn log() -> &'static common::log::Lines {
+    common::log::captured("info")
 }
 
 #[tokio::test(flavor = "multi_thread")]

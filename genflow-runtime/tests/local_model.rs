@@ -4,9 +4,9 @@
 
 #![cfg(feature = "local-models")]
 
-use std::io::Write;
+mod common;
+
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use futures::StreamExt;
 use genflow_runtime::Status;
@@ -142,41 +142,9 @@ async fn max_tokens_cuts_the_reply() {
     assert!(!reply.text().is_empty());
 }
 
-/// Log lines, shared with the test.
-#[derive(Clone, Default)]
-struct Lines(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Lines {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut lines = self.0.lock().unwrap_or_else(PoisonError::into_inner);
-        lines.extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Lines {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
-    }
-}
-
-/// The process's debug log, captured (one subscriber for every test of this binary).
-fn log() -> &'static Lines {
-    static LOG: OnceLock<Lines> = OnceLock::new();
-    LOG.get_or_init(|| {
-        let lines = Lines::default();
-        let writer = lines.clone();
-        tracing_subscriber::fmt()
-            .with_env_filter("genflow_runtime=debug")
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .init();
-        lines
-    })
+/// The process's log, captured.
+fn log() -> &'static common::log::Lines {
+    common::log::captured("genflow_runtime=debug")
 }
 
 #[tokio::test]

@@ -5,6 +5,8 @@
     reason = "each test binary uses its own part of the helpers"
 )]
 
+pub mod log;
+
 use std::future::Future;
 use std::time::Duration;
 

@@ -7,7 +7,7 @@ mod common;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use common::{DropSignal, within};
+use common::{DropSignal, header, within};
 use genflow_runtime::devtools::{DevServer, DevTools};
 use genflow_runtime::prelude::*;
 use genflow_runtime::telemetry::{Telemetry, TelemetryHandle};
@@ -102,15 +102,6 @@ async fn start(test: &str) -> (DevTools, PathBuf) {
 async fn finish(dev: DevTools, root: PathBuf) {
     dev.stop().await;
     std::fs::remove_dir_all(root).expect("clean up");
-}
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Runs `body` plainly and returns the one JSON document of the answer.

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::start;
+use common::{header, start};
 use genflow_runtime::http::FlowServer;
 use genflow_runtime::prelude::*;
 use genflow_runtime::telemetry::Telemetry;
@@ -18,15 +18,6 @@ async fn echo(ctx: &FlowContext<String>, input: String) -> Result<String, FlowEr
 
 const PARENT_TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN: &str = "00f067aa0ba902b7";
-
-fn header(response: &reqwest::Response, name: &str) -> String {
-    response
-        .headers()
-        .get(name)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned()
-}
 
 #[tokio::test(flavor = "multi_thread")]
 async fn trace_headers_name_the_runs_span() {

@@ -59,6 +59,16 @@ pub async fn start_with(server: FlowServer, configure: impl FnOnce(Serve) -> Ser
     }
 }
 
+/// The value of the response header `name`, or an empty string.
+pub fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
 /// `fut`, or a panic after [`PATIENCE`].
 pub async fn within<T>(fut: impl Future<Output = T>) -> T {
     tokio::time::timeout(PATIENCE, fut)

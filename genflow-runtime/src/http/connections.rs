@@ -70,8 +70,8 @@ pub(crate) async fn serve_connections(
     limits: ConnectionLimits,
     stop_accepting: impl Future<Output = ()>,
 ) {
-    let max =
-        u32::try_from(limits.max_connections.clamp(1, Semaphore::MAX_PERMITS)).unwrap_or(u32::MAX);
+    // `acquire_many` counts in u32: a larger cap is no cap in practice.
+    let max = u32::try_from(limits.max_connections.max(1)).unwrap_or(u32::MAX);
     let slots = Arc::new(Semaphore::new(max as usize));
     let draining = CancellationToken::new();
     let mut builder = auto::Builder::new(TokioExecutor::new());

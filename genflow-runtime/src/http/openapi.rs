@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use serde_json::{Map, Value, json};
 
-use super::request::STREAM_VALUES;
+use super::request::stream_values;
 use super::settings::Settings;
 use crate::{DynAction, ErrorBody, schema_of};
 
@@ -114,7 +114,7 @@ fn operation(
             "in": "query",
             "required": false,
             "description": "`true` streams server-sent events, as `Accept: text/event-stream` does; read as Go's `strconv.ParseBool` reads it.",
-            "schema": { "type": "string", "enum": STREAM_VALUES },
+            "schema": { "type": "string", "enum": stream_values().collect::<Vec<_>>() },
         }));
     }
 

@@ -40,11 +40,17 @@ fn accepts_event_stream(headers: &HeaderMap) -> bool {
     })
 }
 
-/// The values of the `stream` query parameter, as Go's `strconv.ParseBool` reads them (what
-/// Genkit's Go server accepts); an empty value is false.
-pub(crate) const STREAM_VALUES: [&str; 13] = [
-    "1", "t", "T", "true", "TRUE", "True", "0", "f", "F", "false", "FALSE", "False", "",
-];
+/// The `stream` values that ask for a stream, as Go's `strconv.ParseBool` reads them (what
+/// Genkit's Go server accepts).
+const STREAM_TRUE: [&str; 6] = ["1", "t", "T", "true", "TRUE", "True"];
+
+/// The `stream` values that do not; an empty value is false.
+const STREAM_FALSE: [&str; 7] = ["0", "f", "F", "false", "FALSE", "False", ""];
+
+/// Every accepted `stream` value, for the OpenAPI document.
+pub(crate) fn stream_values() -> impl Iterator<Item = &'static str> {
+    STREAM_TRUE.into_iter().chain(STREAM_FALSE)
+}
 
 /// The first `stream` query parameter (as Go reads a form value), false when absent.
 fn stream_query(query: &str) -> Result<bool, FlowError> {
@@ -54,12 +60,11 @@ fn stream_query(query: &str) -> Result<bool, FlowError> {
         .find_map(|(key, value)| (key == "stream").then_some(value));
     match value {
         None => Ok(false),
-        Some(value) => match STREAM_VALUES.iter().position(|v| *v == value) {
-            Some(index) => Ok(index < 6),
-            None => Err(FlowError::invalid_argument(format!(
-                "the `stream` query parameter must be true or false (1, t, true, 0, f, false, ...), not {value:?}"
-            ))),
-        },
+        Some(value) if STREAM_TRUE.contains(&value) => Ok(true),
+        Some(value) if STREAM_FALSE.contains(&value) => Ok(false),
+        Some(value) => Err(FlowError::invalid_argument(format!(
+            "the `stream` query parameter must be true or false (1, t, true, 0, f, false, ...), not {value:?}"
+        ))),
     }
 }
 

@@ -239,6 +239,21 @@ async fn errors_take_genkits_shape() {
         body["error"]["code"], 3,
         "a streaming flow run plainly: {body}"
     );
+    let streamed = http
+        .post(format!("{}/api/runAction?stream=true", dev.url()))
+        .json(&json!({"key": "/flow/count", "input": "x"}))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(
+        streamed.status(),
+        200,
+        "streamed, invalid input is the stream's result"
+    );
+    let trace_id = header(&streamed, "x-genkit-trace-id");
+    let body: Value = streamed.json().await.expect("json");
+    assert_eq!(body["error"]["code"], 3, "{body}");
+    assert_eq!(body["error"]["details"]["traceId"], trace_id.as_str());
 
     let missing = http
         .post(format!("{}/api/runAction", dev.url()))

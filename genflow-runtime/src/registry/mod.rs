@@ -120,12 +120,10 @@ impl Registry {
         input: Value,
         options: RunOptions,
     ) -> Result<FlowEvents, FlowError> {
-        let flow = self.resolve(ActionKind::Flow, name)?;
-        flow.schemas().validate_input(&input)?;
-        Ok(FlowEvents::start(
-            flow.as_ref(),
-            self.invocation(input, options),
-        ))
+        self.resolve(ActionKind::Flow, name)?
+            .schemas()
+            .validate_input(&input)?;
+        self.stream_action(ActionKind::Flow, name, input, options)
     }
 
     /// [`Registry::stream`] for an action of any kind (a tool run from a developer tool). The

@@ -137,33 +137,39 @@ impl TraceServerExporter {
     /// Waits (up to 2 s) until every span queued so far has been posted.
     pub async fn flush(&self) {
         let (done, posted) = tokio::sync::oneshot::channel();
-        if self.send(Message::Flush(Box::new(move || {
-            let _ = done.send(());
-        }))) {
+        if self.send(|| {
+            Message::Flush(Box::new(move || {
+                let _ = done.send(());
+            }))
+        }) {
             let _ = tokio::time::timeout(FLUSH_TIMEOUT, posted).await;
         }
     }
 
     /// Posts `span` as it ended.
     pub(crate) fn export(&self, span: &SpanData) {
-        self.send(Message::Span(genkit_span(span)));
+        self.send(|| Message::Span(genkit_span(span)));
     }
 
     /// Posts `span` as it started (`endTime` 0), when realtime.
     pub(crate) fn export_start(&self, span: &SpanData) {
         if self.is_realtime() {
-            let mut record = genkit_span(span);
-            record["endTime"] = Value::from(0);
-            self.send(Message::Span(record));
+            self.send(|| {
+                let mut record = genkit_span(span);
+                record["endTime"] = Value::from(0);
+                Message::Span(record)
+            });
         }
     }
 
     /// Blocks (up to 2 s) until the queued spans are posted.
     pub(crate) fn shutdown(&self) {
         let (done, posted) = std::sync::mpsc::channel();
-        if self.send(Message::Flush(Box::new(move || {
-            let _ = done.send(());
-        }))) {
+        if self.send(|| {
+            Message::Flush(Box::new(move || {
+                let _ = done.send(());
+            }))
+        }) {
             let _ = posted.recv_timeout(FLUSH_TIMEOUT);
         }
     }
@@ -188,12 +194,13 @@ impl TraceServerExporter {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues `message`; false when there is no worker or its queue is full.
-    fn send(&self, message: Message) -> bool {
+    /// Queues the message `make` builds; false when there is no worker (then it is not built:
+    /// a span is not converted when no URL is known) or its queue is full.
+    fn send(&self, make: impl FnOnce() -> Message) -> bool {
         let Some(queue) = self.lock_queue().clone() else {
             return false;
         };
-        match queue.try_send(message) {
+        match queue.try_send(make()) {
             Ok(()) => true,
             Err(_) => {
                 tracing::debug!("the telemetry server's queue is full; a span is dropped");

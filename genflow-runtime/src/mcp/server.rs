@@ -21,7 +21,7 @@ use super::errors::tool_error;
 use super::tools::{McpTool, catalog};
 use crate::http::{AuthContext, AuthProvider, Gate, parent_of};
 use crate::run::{Cancellation, RunOptions};
-use crate::{ActionKind, DynAction, FlowError, FlowEvent, Registry};
+use crate::{DynAction, FlowError, FlowEvent, Registry};
 
 /// The auth context the HTTP transport's auth provider gave a request, carried to the calls
 /// it makes.
@@ -41,8 +41,6 @@ pub struct McpServer {
 struct Inner {
     registry: Registry,
     tools: BTreeMap<String, McpTool>,
-    /// Providers of single flows, checked per call (the server-wide one guards `/mcp`).
-    flow_auth: HashMap<String, Arc<dyn AuthProvider>>,
     gate: Option<Gate>,
     dev_mode: bool,
     default_timeout: Option<Duration>,
@@ -62,12 +60,11 @@ pub(crate) struct McpSettings {
 impl McpServer {
     /// The server of `settings`.
     pub(crate) fn new(settings: McpSettings) -> Self {
-        let tools = catalog(&settings.registry, settings.flows);
+        let tools = catalog(&settings.registry, settings.flows, &settings.flow_auth);
         McpServer {
             inner: Arc::new(Inner {
                 registry: settings.registry,
                 tools,
-                flow_auth: settings.flow_auth,
                 gate: settings.gate,
                 dev_mode: settings.dev_mode,
                 default_timeout: settings.default_timeout,
@@ -132,12 +129,9 @@ impl McpServer {
         let Some(parts) = parts else {
             return Ok(None);
         };
-        let (kind, name) = tool.key();
-        match self.inner.flow_auth.get(name) {
-            Some(provider) if kind == ActionKind::Flow => {
-                provider.authenticate(parts).await.map(Some)
-            }
-            _ => Ok(parts
+        match &tool.auth {
+            Some(provider) => provider.authenticate(parts).await.map(Some),
+            None => Ok(parts
                 .extensions
                 .get::<CallerAuth>()
                 .map(|caller| Arc::clone(&caller.0))),

@@ -6,12 +6,13 @@
 //! property, `input` (or `result`), as the Python SDK's `FastMCP` wraps its tools' plain
 //! results.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use rmcp::model::{CallToolResult, ContentBlock, JsonObject, Tool};
 use serde_json::{Map, Value, json};
 
+use crate::http::AuthProvider;
 use crate::{ActionKind, DynAction, Registry};
 
 /// The property holding a non-object input.
@@ -71,13 +72,16 @@ pub(crate) struct McpTool {
     pub(crate) action: Arc<dyn DynAction>,
     /// What `tools/list` says of it.
     pub(crate) tool: Tool,
+    /// The flow's own auth provider, checking each call's HTTP request (the server-wide one
+    /// guards `/mcp`).
+    pub(crate) auth: Option<Arc<dyn AuthProvider>>,
     input: Shape,
     output: Shape,
 }
 
 impl McpTool {
-    /// The tool of `action`.
-    pub(crate) fn new(action: Arc<dyn DynAction>) -> Self {
+    /// The tool of `action`, its calls checked by `auth`.
+    pub(crate) fn new(action: Arc<dyn DynAction>, auth: Option<Arc<dyn AuthProvider>>) -> Self {
         let meta = action.meta();
         let schemas = action.schemas();
         let input = Shape::of(schemas.input(), INPUT_KEY);
@@ -87,6 +91,7 @@ impl McpTool {
         McpTool {
             action,
             tool,
+            auth,
             input,
             output,
         }
@@ -130,10 +135,12 @@ impl McpTool {
 }
 
 /// The tools of a server by name: `flows` (those not marked `mcp = false`), then every tool of
-/// `registry` likewise. A tool named as a flow already offered is skipped with a warning.
+/// `registry` likewise. A tool named as a flow already offered is skipped with a warning. A
+/// flow with a provider in `flow_auth` has its calls checked by it.
 pub(crate) fn catalog(
     registry: &Registry,
     flows: Vec<Arc<dyn DynAction>>,
+    flow_auth: &HashMap<String, Arc<dyn AuthProvider>>,
 ) -> BTreeMap<String, McpTool> {
     let tools = registry
         .actions_of(ActionKind::Tool)
@@ -152,7 +159,11 @@ pub(crate) fn catalog(
             );
             continue;
         }
-        catalog.insert(meta.name.to_owned(), McpTool::new(action));
+        let auth = match meta.kind {
+            ActionKind::Flow => flow_auth.get(meta.name).cloned(),
+            _ => None,
+        };
+        catalog.insert(meta.name.to_owned(), McpTool::new(action, auth));
     }
     catalog
 }

@@ -251,13 +251,13 @@ impl Shared {
         if let Some(arguments) = arguments {
             params = params.with_arguments(arguments);
         }
-        match self.within(session.call_tool(params)).await {
-            Err(timeout) => Err(FlowError::public(
-                crate::Status::DeadlineExceeded,
-                timeout.to_string(),
-            )),
-            Ok(Ok(result)) => results::output_of(result, tool),
-            Ok(Err(error)) => {
+        match self
+            .within(session.call_tool(params))
+            .await
+            .map_err(unavailable)?
+        {
+            Ok(result) => results::output_of(result, tool),
+            Err(error) => {
                 if results::is_connection_lost(&error) {
                     self.forget(&session).await;
                     return Err(FlowError::unavailable(format!(
@@ -274,7 +274,7 @@ impl Shared {
     }
 }
 
-/// A connection failure as the error of the tool call that needed the connection.
+/// A connection failure or a timeout as the error of the tool call it stopped.
 fn unavailable(error: McpClientError) -> FlowError {
     let status = match error {
         McpClientError::Timeout { .. } => crate::Status::DeadlineExceeded,

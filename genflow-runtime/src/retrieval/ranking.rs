@@ -78,6 +78,15 @@ pub(crate) fn fuse_hybrid<K: Eq + Hash + Clone>(
     fused
 }
 
+/// A document's columns as a store writes them: its content and metadata as JSON text (read
+/// back by [`stored_document`]) and its text, for the full-text index.
+pub(crate) fn document_columns(document: &Document) -> Result<[String; 3], StoreError> {
+    let json = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
+    let content = serde_json::to_string(&document.content).map_err(json)?;
+    let metadata = serde_json::to_string(&document.metadata).map_err(json)?;
+    Ok([content, metadata, document.text_content()])
+}
+
 /// A document as a store holds it: its id, its content and metadata as JSON text.
 pub(crate) fn stored_document(
     id: String,

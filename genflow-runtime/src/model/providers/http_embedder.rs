@@ -8,7 +8,7 @@ use futures::future::BoxFuture;
 use http::Uri;
 use http::header::HeaderMap;
 
-use super::http_model::endpoint_uri;
+use super::http_model::endpoints;
 use super::transport::Transport;
 use crate::FlowError;
 use crate::model::RetryPolicy;
@@ -83,18 +83,7 @@ impl<W: EmbedWire> HttpEmbedder<W> {
         config: EmbeddingConfig,
     ) -> Result<Self, FlowError> {
         let name = format!("{provider}/{id}");
-        let parse = |batch| {
-            let url = wire.url(id, batch);
-            endpoint_uri(&url).map_err(|e| {
-                FlowError::internal(format!(
-                    "embedder '{name}' has an invalid endpoint URL '{url}': {e}"
-                ))
-            })
-        };
-        let (single, batch) = (parse(false)?, parse(true)?);
-        let tls = [&single, &batch]
-            .iter()
-            .any(|url| url.scheme_str() != Some("http"));
+        let ([single, batch], tls) = endpoints("embedder", &name, |batch| wire.url(id, batch))?;
         let call = Call {
             transport: Transport::new(provider, tls)?,
             headers: wire.headers()?,

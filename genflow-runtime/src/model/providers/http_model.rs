@@ -68,22 +68,12 @@ impl<W: Wire> HttpModel<W> {
     /// provider's URL or headers are not valid.
     pub(crate) fn new(wire: Arc<W>, provider: &'static str, id: &str) -> Result<Self, FlowError> {
         let name = format!("{provider}/{id}");
-        let parse = |stream| {
-            let url = wire.url(id, stream);
-            endpoint_uri(&url).map_err(|e| {
-                FlowError::internal(format!(
-                    "model '{name}' has an invalid endpoint URL '{url}': {e}"
-                ))
-            })
-        };
+        let ([url, stream_url], tls) = endpoints("model", &name, |stream| wire.url(id, stream))?;
         let endpoint = Endpoint {
-            url: parse(false)?,
-            stream_url: parse(true)?,
+            url,
+            stream_url,
             headers: wire.headers()?,
         };
-        let tls = [&endpoint.url, &endpoint.stream_url]
-            .iter()
-            .any(|url| url.scheme_str() != Some("http"));
         Ok(HttpModel {
             transport: Transport::new(provider, tls)?,
             id: id.to_owned(),
@@ -152,8 +142,28 @@ impl<W: Wire> Model for HttpModel<W> {
     }
 }
 
+/// The two endpoint URLs of the model or embedder (`what`) `name`, `url(false)` and
+/// `url(true)`, parsed once at start-up, and whether either needs TLS.
+pub(crate) fn endpoints(
+    what: &str,
+    name: &str,
+    url: impl Fn(bool) -> String,
+) -> Result<([Uri; 2], bool), FlowError> {
+    let parse = |flag| {
+        let url = url(flag);
+        endpoint_uri(&url).map_err(|e| {
+            FlowError::internal(format!(
+                "{what} '{name}' has an invalid endpoint URL '{url}': {e}"
+            ))
+        })
+    };
+    let uris = [parse(false)?, parse(true)?];
+    let tls = uris.iter().any(|uri| uri.scheme_str() != Some("http"));
+    Ok((uris, tls))
+}
+
 /// `url` as an absolute `http` or `https` URI.
-pub(crate) fn endpoint_uri(url: &str) -> Result<Uri, String> {
+fn endpoint_uri(url: &str) -> Result<Uri, String> {
     let uri: Uri = url
         .parse()
         .map_err(|e: http::uri::InvalidUri| e.to_string())?;

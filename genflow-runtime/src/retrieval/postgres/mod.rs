@@ -15,7 +15,7 @@ use futures::future::BoxFuture;
 use tokio_postgres::NoTls;
 use tokio_postgres::config::Host;
 
-use super::ranking::{checked_embedding, embedding_length};
+use super::ranking::{checked_embedding, document_columns, embedding_length};
 use super::{Retrieved, StoreEntry, StoreError, StoreQuery, VectorStore, normalized};
 
 /// The table a store uses unless told otherwise.
@@ -212,14 +212,12 @@ impl VectorStore for PgVectorStore {
                 .collect();
             let mut columns: [Vec<String>; 6] = Default::default();
             for (id, entry) in rows {
-                let document = entry.document;
-                let content = serde_json::to_string(&document.content)
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                let [content, metadata, text] = document_columns(&entry.document)?;
                 columns[0].push(id);
                 columns[1].push(entry.hash);
                 columns[2].push(content);
-                columns[3].push(serde_json::Value::Object(document.metadata.clone()).to_string());
-                columns[4].push(document.text_content());
+                columns[3].push(metadata);
+                columns[4].push(text);
                 columns[5].push(search::vector_text(&normalized(entry.embedding)));
             }
             let mut client = inner.client().await?;

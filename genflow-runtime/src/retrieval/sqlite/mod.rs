@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use futures::future::BoxFuture;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-use super::ranking::embedding_length;
+use super::ranking::{document_columns, embedding_length};
 use super::{Retrieved, StoreEntry, StoreError, StoreQuery, VectorStore, normalized};
 
 /// The tables, the full-text index (kept in step with the table by triggers) and the store's
@@ -172,18 +172,15 @@ impl VectorStore for SqliteStore {
                     )
                     .map_err(|e| database(describe, e))?;
                 for entry in entries {
-                    let document = entry.document;
-                    let content = serde_json::to_string(&document.content)
-                        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                    let metadata = serde_json::Value::Object(document.metadata.clone()).to_string();
+                    let [content, metadata, text] = document_columns(&entry.document)?;
                     let blob = search::to_blob(&normalized(entry.embedding));
                     statement
                         .execute(params![
-                            document.id,
+                            entry.document.id,
                             entry.hash,
                             content,
                             metadata,
-                            document.text_content(),
+                            text,
                             blob
                         ])
                         .map_err(|e| database(describe, e))?;

@@ -121,10 +121,11 @@ impl DynAction for DynamicAction {
     fn start(&self, invocation: Invocation) -> Run {
         let inner = Arc::clone(&self.inner);
         let meta = MetaOf(Arc::clone(&self.inner));
-        start_json(meta, invocation, move |ctx, input, _chunks| async move {
+        let body = move |ctx, input: Value, _chunks| async move {
             inner.schemas.validate_input(&input)?;
             (inner.handler)(ctx, input).await
-        })
+        };
+        start_json(meta, invocation, body, Ok)
     }
 
     fn same_as(&self, other: &dyn DynAction) -> bool {

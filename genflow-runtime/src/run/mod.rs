@@ -18,7 +18,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::future::BoxFuture;
-use serde::Serialize;
 use serde_json::Value;
 use tokio::sync::mpsc;
 
@@ -174,24 +173,31 @@ impl<A: Action> DynAction for A {
     }
 
     fn start(&self, invocation: Invocation) -> Run {
-        start_json(&A::META, invocation, |ctx, input, chunks| async move {
+        let body = |ctx: FlowContext, input, chunks| async move {
             A::schemas().validate_input(&input)?;
             let input: A::Input = decode(input)?;
             A::call(ctx.with_json_sink(chunks), input).await
-        })
+        };
+        start_json(&A::META, invocation, body, serde_json::to_value)
     }
 }
 
 /// Opens the span of a JSON run of the action `meta` and returns the run: `body` (validate,
 /// decode, call) under the guard, then the output encoded. Every [`DynAction`] starts its
 /// runs here, so typed actions and [actions built at run time](DynamicAction) share one
-/// pipeline.
-pub(crate) fn start_json<M, B, Fut, O>(meta: M, invocation: Invocation, body: B) -> Run
+/// pipeline. `encode` turns the output into JSON (the identity for an output that is JSON
+/// already, so it is not copied).
+pub(crate) fn start_json<M, B, Fut, O>(
+    meta: M,
+    invocation: Invocation,
+    body: B,
+    encode: fn(O) -> serde_json::Result<Value>,
+) -> Run
 where
     M: Deref<Target = ActionMeta> + Send + 'static,
     B: FnOnce(FlowContext, Value, Option<mpsc::Sender<Value>>) -> Fut,
     Fut: Future<Output = Result<O, FlowError>> + Send + 'static,
-    O: Serialize,
+    O: 'static,
 {
     let Invocation {
         ctx,
@@ -211,7 +217,7 @@ where
     let run = body(ctx, input, chunks);
     let future = Box::pin(async move {
         let result = match guard::guarded(&meta, &span, limits, run).await {
-            Ok(output) => serde_json::to_value(output).map_err(|e| {
+            Ok(output) => encode(output).map_err(|e| {
                 FlowError::internal(format!("output of '{}' does not serialize: {e}", meta.name))
             }),
             Err(e) => Err(e),

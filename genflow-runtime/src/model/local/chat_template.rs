@@ -68,12 +68,13 @@ impl ChatTemplate {
 }
 
 /// The request as chat messages: the system instructions first (with the output schema, when
-/// one is wanted), tool requests and results as JSON text.
+/// one is wanted, as the JSON text the schema keeps rather than serialized per request), tool
+/// requests and results as JSON text.
 pub(crate) fn chat_messages(request: &GenerateRequest) -> Vec<ChatMessage> {
     let schema = request.output.as_ref().map(|output| {
         format!(
             "Answer with one JSON value, no other text, valid for this JSON Schema: {}",
-            output.schema.value()
+            output.schema.embeddable_json()
         )
     });
     let system: Vec<&str> = request
@@ -124,6 +125,8 @@ fn chat_message(message: &Message) -> ChatMessage {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::request::OutputFormat;
+    use crate::model::schema_dialects::SchemaDialects;
 
     /// SmolLM2-135M-Instruct's template, as its GGUF metadata carries it.
     const SMOLLM2: &str = "{% for message in messages %}{% if loop.first and messages[0]['role'] != 'system' %}{{ '<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n' }}{% endif %}{{'<|im_start|>' + message['role'] + '\n' + message['content'] + '<|im_end|>' + '\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\n' }}{% endif %}";
@@ -158,6 +161,31 @@ mod tests {
             bare.starts_with("<|im_start|>system\nYou are a helpful AI assistant"),
             "{bare}"
         );
+    }
+
+    #[test]
+    fn the_output_schema_joins_the_system_message_without_its_meta_schema() {
+        let req = GenerateRequest {
+            output: Some(OutputFormat {
+                name: "answer".to_owned(),
+                schema: SchemaDialects::new(json!({
+                    "$schema": "https://json-schema.org/draft/2020-12/schema",
+                    "type": "integer"
+                })),
+            }),
+            ..request(Some("Be brief."), "Hi")
+        };
+        let messages = chat_messages(&req);
+        assert_eq!(
+            messages[0],
+            ChatMessage {
+                role: "system",
+                content: "Be brief.\n\nAnswer with one JSON value, no other text, valid for \
+                          this JSON Schema: {\"type\":\"integer\"}"
+                    .to_owned(),
+            }
+        );
+        assert_eq!(messages.len(), 2);
     }
 
     #[test]

@@ -3,11 +3,11 @@
 
 use opentelemetry_sdk::Resource;
 use tracing::{Level, Metadata};
-use tracing_subscriber::filter::{FilterExt, filter_fn};
+use tracing_subscriber::Layer;
+use tracing_subscriber::filter::{FilterExt, Targets, filter_fn};
 use tracing_subscriber::fmt::writer::BoxMakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
 
 use super::layer::{SpanLayer, SpanSink};
 use super::metrics::Metrics;
@@ -169,8 +169,7 @@ impl Telemetry {
     /// it). Call [`TelemetryHandle::shutdown`] before exit to flush exporters.
     pub fn init(self) -> Result<TelemetryHandle, TelemetryError> {
         let (json_logs, stderr) = (self.json_logs, self.stderr);
-        let filter =
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&self.filter));
+        let filter = log_filter(std::env::var("RUST_LOG").ok().as_deref(), &self.filter);
         let handle = self.build()?;
         let writer = if stderr {
             BoxMakeWriter::new(std::io::stderr)
@@ -203,6 +202,17 @@ impl Telemetry {
 }
 
 /// What the span layer sees: spans at `info` and above, events at `warn` and above.
+/// The log filter: `RUST_LOG` when it parses, else `default` (else `info`). Both are lists of
+/// `target=level` directives and a bare default level, as `RUST_LOG` is commonly written;
+/// `tracing_subscriber`'s span and field selectors are not supported (they would link two
+/// regex engines into every binary).
+fn log_filter(rust_log: Option<&str>, default: &str) -> Targets {
+    rust_log
+        .and_then(|v| v.parse().ok())
+        .or_else(|| default.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(Level::INFO))
+}
+
 /// A metadata-only filter, so `tracing` caches the decision per callsite.
 fn exported(meta: &Metadata<'_>) -> bool {
     let floor = if meta.is_span() {
@@ -211,4 +221,29 @@ fn exported(meta: &Metadata<'_>) -> bool {
         Level::WARN
     };
     *meta.level() <= floor
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rust_log_directives_select_levels_per_target() {
+        let filter = log_filter(Some("warn,genflow_runtime=debug"), "info");
+        assert!(filter.would_enable("genflow_runtime::http", &Level::DEBUG));
+        assert!(!filter.would_enable("genflow_runtime::http", &Level::TRACE));
+        assert!(filter.would_enable("hyper", &Level::WARN));
+        assert!(!filter.would_enable("hyper", &Level::INFO));
+    }
+
+    #[test]
+    fn an_unparsable_rust_log_falls_back_to_the_default() {
+        let filter = log_filter(Some("=!nonsense"), "error");
+        assert!(filter.would_enable("app", &Level::ERROR));
+        assert!(!filter.would_enable("app", &Level::WARN));
+        let filter = log_filter(Some("=!nonsense"), "=!also nonsense");
+        assert!(filter.would_enable("app", &Level::INFO));
+        assert!(!filter.would_enable("app", &Level::DEBUG));
+        assert!(log_filter(None, "debug").would_enable("app", &Level::DEBUG));
+    }
 }

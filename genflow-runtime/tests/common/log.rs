@@ -3,6 +3,10 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
+
 /// Log lines, shared with the test.
 #[derive(Clone, Default)]
 pub struct Lines(Arc<Mutex<Vec<u8>>>);
@@ -26,17 +30,19 @@ impl Lines {
     }
 }
 
-/// The process's log at the levels `filter` selects (an `EnvFilter` directive), captured by one
+/// The process's log at the levels `filter` selects (`target=level` directives), captured by one
 /// subscriber for every test of the binary (the first call's filter applies).
 pub fn captured(filter: &str) -> &'static Lines {
     static LOG: OnceLock<Lines> = OnceLock::new();
     LOG.get_or_init(|| {
         let lines = Lines::default();
         let writer = lines.clone();
+        let filter: Targets = filter.parse().expect("a valid log filter");
         tracing_subscriber::fmt()
-            .with_env_filter(filter)
             .with_writer(move || writer.clone())
             .with_ansi(false)
+            .finish()
+            .with(filter)
             .init();
         lines
     })

@@ -75,6 +75,7 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_MODELS_DIR", |c, v| {
         text(v).map(|s| c.model.local_dir = Some(s.into()))
     }),
+    ("GENFLOW_OFFLINE", |c, v| flag(v).map(|b| c.model.offline = Some(b))),
     ("GENFLOW_MODEL_OPENAI_BASE_URL", |c, v| {
         text(v).map(|s| base_url(&mut c.model.openai, s))
     }),
@@ -186,6 +187,15 @@ where
         .trim()
         .parse()
         .map_err(|e| format!("`{value}` is not valid here: {e}"))
+}
+
+/// `true`/`false`, also as `1`/`0`, `yes`/`no` and `on`/`off` (as `HF_HUB_OFFLINE=1`).
+fn flag(value: &str) -> Result<bool, String> {
+    match value.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(format!("`{value}` is not valid here: use 1 or 0")),
+    }
 }
 
 fn text(value: &str) -> Result<String, String> {

@@ -160,6 +160,9 @@ pub struct ModelConfig {
     /// The folder of the GGUF files `local/<name>` runs (feature `local-models`; default:
     /// `GENFLOW_MODELS_DIR`). Relative paths are relative to the working directory.
     pub local_dir: Option<std::path::PathBuf>,
+    /// No downloads of local models from the Hugging Face Hub (feature `hf-hub`; default:
+    /// downloads on unless `GENFLOW_OFFLINE` or `HF_HUB_OFFLINE` is set).
+    pub offline: Option<bool>,
 }
 
 /// `[model.<provider>]`.

@@ -43,7 +43,8 @@ impl std::fmt::Debug for ServiceError {
 
 /// Runs a service until SIGTERM or Ctrl-C: loads the configuration (`genflow.toml`,
 /// `GENFLOW_*`, `PORT`), installs telemetry from it and gives it to the registry, provides the model catalog of its
-/// `[model]` section as state (unless `registry` already holds one), builds `registry`, applies
+/// `[model]` section as state (unless `registry` already holds one), readies the default
+/// model (downloading a local one if needed, see `Models::prepare_default`), builds `registry`, applies
 /// the `[server]` and `[auth]` sections, lets `customize` have the last word, and serves.
 ///
 /// With the `mcp` feature, a binary started as `<bin> mcp` serves the same flows and tools
@@ -71,6 +72,7 @@ pub async fn run_service(
     }
     let telemetry = telemetry.init()?;
     let registry = with_models(registry, &config)
+        .await
         .telemetry(telemetry.clone())
         .build()?;
     let server = customize(FlowServer::new(registry.clone()).configure(&config)?);
@@ -131,21 +133,20 @@ fn flow_server_url(bind: SocketAddr, prefix: &str) -> String {
     format!("http://{}{prefix}", SocketAddr::new(host, bind.port()))
 }
 
+/// The registry with its model catalog (the one provided, else that of `config`) and the
+/// default model readied ([`Models::prepare_default`](crate::model::Models::prepare_default)).
 #[cfg(feature = "models")]
-fn with_models(registry: RegistryBuilder, config: &Config) -> RegistryBuilder {
+async fn with_models(registry: RegistryBuilder, config: &Config) -> RegistryBuilder {
     use crate::model::Models;
-    if registry.has_state::<Models>() {
-        return registry;
-    }
-    let models = Models::from_config(&config.model);
-    if let Err(unusable) = models.resolve(None) {
-        tracing::warn!("the default model cannot answer: {}", unusable.message());
-    }
-    registry.state(models)
+    let models = match registry.state_of::<Models>() {
+        Some(provided) => Models::clone(&provided),
+        None => Models::from_config(&config.model),
+    };
+    registry.state(models.prepare_default().await)
 }
 
 #[cfg(not(feature = "models"))]
-fn with_models(registry: RegistryBuilder, _config: &Config) -> RegistryBuilder {
+async fn with_models(registry: RegistryBuilder, _config: &Config) -> RegistryBuilder {
     registry
 }
 

@@ -31,6 +31,7 @@ struct Inner {
     providers: HashMap<String, Arc<dyn Provider>>,
     models: HashMap<String, Arc<dyn Model>>,
     default_model: Option<String>,
+    preferred_default: Option<String>,
     fallback: Option<String>,
     retry: RetryPolicy,
     timeout: Option<Duration>,
@@ -80,6 +81,7 @@ impl Models {
             providers: HashMap::new(),
             models: HashMap::new(),
             default_model: None,
+            preferred_default: None,
             fallback: None,
             retry: RetryPolicy::default(),
             timeout: None,
@@ -140,10 +142,13 @@ impl Models {
             models = models.provider(GoogleAi::from_env(vars).base_url(url));
         }
         #[cfg(feature = "local-models")]
-        if let Some(dir) = &config.local_dir {
-            models = models.provider(LocalProvider {
-                files: super::local::ModelFiles::from_vars(vars).with_dir(dir.clone()),
-            });
+        if config.local_dir.is_some() || config.offline.is_some() {
+            let mut files = super::local::ModelFiles::from_vars(vars)
+                .offline(config.offline.unwrap_or(false));
+            if let Some(dir) = &config.local_dir {
+                files = files.with_dir(dir.clone());
+            }
+            models = models.provider(LocalProvider { files });
         }
         if let Some(name) = &config.default {
             models = models.default_model(name);
@@ -187,6 +192,52 @@ impl Models {
     #[must_use]
     pub fn default_model(self, name: &str) -> Self {
         self.edit(|i| i.default_model = Some(name.to_owned()))
+    }
+
+    /// Sets the model that answers by default when neither code, `GENFLOW_MODEL` nor
+    /// `[model] default` names one and it can answer, in place of `local/test`:
+    /// [`Models::prepare_default`] decides at start-up. For a local model whose weights may
+    /// be missing, such as `local/<org>/<repo>/<file>`.
+    #[must_use]
+    pub fn prefer_default(self, reference: &str) -> Self {
+        self.edit(|i| i.preferred_default = Some(reference.to_owned()))
+    }
+
+    /// Readies the default model at start-up ([`Model::prepare`]: a local model missing from
+    /// disk is downloaded), logging why it cannot answer if so. A preferred default
+    /// ([`Models::prefer_default`]) becomes the default when it is ready; when it is not,
+    /// `local/test` stays the default and the log says why. Logs which model answers.
+    pub async fn prepare_default(self) -> Self {
+        let preferred = self.inner.preferred_default.clone();
+        let models = match preferred {
+            Some(preferred) if self.inner.default_model.is_none() => {
+                let candidate = self.clone().default_model(&preferred);
+                match candidate.prepare(None).await {
+                    Ok(()) => candidate,
+                    Err(unready) => {
+                        tracing::warn!(
+                            "the preferred model {preferred} cannot answer, so the offline \
+                             placeholder model {OFFLINE_DEFAULT} does: {}",
+                            unready.message()
+                        );
+                        self
+                    }
+                }
+            }
+            _ => {
+                if let Err(unusable) = self.prepare(None).await {
+                    tracing::warn!("the default model cannot answer: {}", unusable.message());
+                }
+                self
+            }
+        };
+        tracing::info!("model {} answers by default", models.default_model_name());
+        models
+    }
+
+    /// Resolves `reference` (or the default) and readies it.
+    async fn prepare(&self, reference: Option<&str>) -> Result<(), FlowError> {
+        self.resolve(reference)?.prepare().await
     }
 
     /// Sets the model tried when a call's model fails with `UNAVAILABLE`,

@@ -47,6 +47,12 @@ pub trait Model: Send + Sync + 'static {
     /// Name, provider and whether it is local.
     fn info(&self) -> &ModelInfo;
 
+    /// Readies the model before its first call, such as a local model downloading its
+    /// weights; by default nothing. Services call it at start-up for their default model.
+    fn prepare(&self) -> BoxFuture<'static, Result<(), FlowError>> {
+        Box::pin(futures::future::ready(Ok(())))
+    }
+
     /// Answers `request` as a stream of deltas ending with a finish reason. The future
     /// resolves once the stream is open (for HTTP providers: the status is known), so retries
     /// cover connection and status errors.

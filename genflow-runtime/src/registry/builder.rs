@@ -98,6 +98,12 @@ impl RegistryBuilder {
         self.state.contains(std::any::TypeId::of::<T>())
     }
 
+    /// The state of type `T` provided so far.
+    #[cfg(all(feature = "server", feature = "models"))]
+    pub(crate) fn state_of<T: Send + Sync + 'static>(&self) -> Option<std::sync::Arc<T>> {
+        self.state.get::<T>()
+    }
+
     /// Checks names, state and schemas, and builds the registry. Schemas are generated here,
     /// at start-up, not on the first request.
     pub fn build(self) -> Result<Registry, RegistryError> {

@@ -9,30 +9,69 @@ use crate::{FlowError, Status};
 /// A local model's failure; converts to a [`FlowError`] with the status its cause deserves.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LocalModelError {
-    /// No GGUF file for the name.
+    /// No GGUF file for the name, and none downloaded.
     #[error(
-        "no local model '{name}': no GGUF file found (looked in {searched}); put the file in \
-         the models folder (GENFLOW_MODELS_DIR or [model] local_dir), or run \
-         ./scripts/fetch-test-models for SmolLM2-135M-Instruct"
+        "no local model '{name}': no GGUF file found (looked in {searched}){downloads}; put the \
+         file in the models folder (GENFLOW_MODELS_DIR or [model] local_dir). For \
+         SmolLM2-135M-Instruct without network: run ./scripts/fetch-test-models, then set \
+         GENFLOW_MODELS_DIR=target/models"
     )]
     NotFound {
         /// The name after `local/`.
         name: String,
         /// The places looked at.
         searched: String,
+        /// Why nothing was downloaded, after a `; `, or nothing.
+        downloads: String,
     },
     /// A name that could leave the models folder or names nothing.
     #[error("'local/{0}' is not a valid local model name: use a file name or 'org/repo'")]
     InvalidName(String),
-    /// A folder with several GGUF files and no file named.
-    #[error("local model '{name}' is ambiguous: {dir} holds {files}; name one file")]
+    /// A folder or repository with several GGUF files and no file named.
+    #[error("local model '{name}' is ambiguous: {place} holds {files}; name one file")]
     Ambiguous {
         /// The name after `local/`.
         name: String,
-        /// The folder.
-        dir: PathBuf,
+        /// The folder or repository.
+        place: String,
         /// Its GGUF files.
         files: String,
+    },
+    /// A Hugging Face repository without the GGUF file asked for.
+    #[error(
+        "the Hugging Face repository {repo} has no GGUF file{wanted}; its GGUF files: {files}"
+    )]
+    NotInRepo {
+        /// The repository.
+        repo: String,
+        /// ` named <file>` for the file asked for, or nothing.
+        wanted: String,
+        /// The repository's GGUF files.
+        files: String,
+    },
+    /// The hub answered 404 (or 401: private and gated repositories need a token).
+    #[error(
+        "{what} is not on the Hugging Face Hub at {endpoint} (a private or gated repository \
+         needs HF_TOKEN)"
+    )]
+    NotOnHub {
+        /// The repository, or a file of it.
+        what: String,
+        /// The hub.
+        endpoint: String,
+    },
+    /// The hub could not be reached, or the download failed.
+    #[error(
+        "cannot download {repo} from {endpoint}: {reason} (without network, set \
+         GENFLOW_OFFLINE=1 and put the file in GENFLOW_MODELS_DIR)"
+    )]
+    Download {
+        /// The repository.
+        repo: String,
+        /// The hub.
+        endpoint: String,
+        /// Why.
+        reason: String,
     },
     /// The file is not a model this provider runs.
     #[error("cannot load the local model {path}: {reason}")]
@@ -73,9 +112,11 @@ pub(crate) enum LocalModelError {
 impl From<LocalModelError> for FlowError {
     fn from(e: LocalModelError) -> Self {
         let error = match &e {
-            LocalModelError::NotFound { .. } | LocalModelError::Ambiguous { .. } => {
-                FlowError::not_found(e.to_string())
-            }
+            LocalModelError::NotFound { .. }
+            | LocalModelError::Ambiguous { .. }
+            | LocalModelError::NotInRepo { .. }
+            | LocalModelError::NotOnHub { .. } => FlowError::not_found(e.to_string()),
+            LocalModelError::Download { .. } => FlowError::unavailable(e.to_string()),
             LocalModelError::InvalidName(_) | LocalModelError::ContextExceeded { .. } => {
                 FlowError::invalid_argument(e.to_string())
             }

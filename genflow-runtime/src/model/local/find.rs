@@ -1,31 +1,47 @@
 //! Where `local/<name>` finds its GGUF file: the models folder (`GENFLOW_MODELS_DIR` or
-//! `[model] local_dir`), then the Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME/hub`, ...).
+//! `[model] local_dir`), then the Hugging Face cache (`HF_HUB_CACHE`, `HF_HOME/hub`, ...),
+//! and with the feature `hf-hub` a download from the Hugging Face Hub into that cache.
 
 use std::path::{Path, PathBuf};
 
 use super::error::LocalModelError;
 use crate::model::EnvVars;
 
-/// The places GGUF files are looked up in.
+/// The places GGUF files are looked up in, and whether missing ones may be downloaded.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ModelFiles {
     dir: Option<PathBuf>,
     hf_hub: Option<PathBuf>,
+    /// Downloads turned off (`GENFLOW_OFFLINE`, `HF_HUB_OFFLINE`, `[model] offline`).
+    offline: bool,
+    /// Where missing `org/repo` models are downloaded from.
+    #[cfg(feature = "hf-hub")]
+    hub: Option<super::hub::Hub>,
 }
 
 impl ModelFiles {
     /// The models folder from `GENFLOW_MODELS_DIR`, the Hugging Face hub cache as
-    /// `huggingface_hub` places it.
+    /// `huggingface_hub` places it, downloads unless `GENFLOW_OFFLINE` or `HF_HUB_OFFLINE`
+    /// is set (to anything but `0`, `false`, `no` or `off`).
     pub(crate) fn from_vars(vars: &EnvVars) -> Self {
         let under = |var: &str, rest: &str| vars.get(var).map(|v| PathBuf::from(v).join(rest));
+        let hf_hub = vars
+            .get("HF_HUB_CACHE")
+            .map(PathBuf::from)
+            .or_else(|| under("HF_HOME", "hub"))
+            .or_else(|| under("XDG_CACHE_HOME", "huggingface/hub"))
+            .or_else(|| under("HOME", ".cache/huggingface/hub"));
+        let set = |var: &str| {
+            vars.get(var).is_some_and(|v| {
+                !["0", "false", "no", "off"].contains(&v.trim().to_ascii_lowercase().as_str())
+            })
+        };
         ModelFiles {
             dir: vars.get("GENFLOW_MODELS_DIR").map(PathBuf::from),
-            hf_hub: vars
-                .get("HF_HUB_CACHE")
-                .map(PathBuf::from)
-                .or_else(|| under("HF_HOME", "hub"))
-                .or_else(|| under("XDG_CACHE_HOME", "huggingface/hub"))
-                .or_else(|| under("HOME", ".cache/huggingface/hub")),
+            #[cfg(feature = "hf-hub")]
+            hub: hf_hub.clone().map(|cache| super::hub::Hub::new(cache, vars)),
+            hf_hub,
+            offline: set("GENFLOW_OFFLINE") || set("HF_HUB_OFFLINE"),
         }
     }
 
@@ -35,9 +51,51 @@ impl ModelFiles {
         self
     }
 
+    /// The same with downloads turned off (`offline`) or left as they are.
+    pub(crate) fn offline(mut self, offline: bool) -> Self {
+        self.offline |= offline;
+        self
+    }
+
+    /// Whether `local/<name>`, when missing, is downloaded from the Hugging Face Hub: an
+    /// `org/repo[/file]` name, downloads on, the feature `hf-hub`.
+    pub(crate) fn downloads(&self, name: &str) -> bool {
+        cfg!(feature = "hf-hub") && self.download_note(name).is_empty()
+    }
+
+    /// Why `local/<name>` is not downloaded when missing (after a `; `), or nothing.
+    fn download_note(&self, name: &str) -> String {
+        let note = if !cfg!(feature = "hf-hub") {
+            "downloads from the Hugging Face Hub need genflow-runtime's feature `hf-hub`"
+        } else if self.offline {
+            "downloads are off (GENFLOW_OFFLINE, HF_HUB_OFFLINE or [model] offline)"
+        } else if !name.contains('/') {
+            "only Hugging Face names, local/<org>/<repo>[/<file>], are downloaded"
+        } else if self.hf_hub.is_none() {
+            "no Hugging Face cache folder to download into: set HF_HOME"
+        } else {
+            return String::new();
+        };
+        format!("; {note}")
+    }
+
+    /// The GGUF file of `local/<name>` as [`ModelFiles::find`] finds it, else downloaded
+    /// into the Hugging Face cache when [`ModelFiles::downloads`] allows.
+    pub(crate) async fn fetch(&self, name: &str) -> Result<PathBuf, LocalModelError> {
+        let found = self.find(name);
+        #[cfg(feature = "hf-hub")]
+        if let (Err(LocalModelError::NotFound { .. }), Some(hub)) = (&found, &self.hub)
+            && self.downloads(name)
+        {
+            return super::download::gguf(hub, name).await;
+        }
+        found
+    }
+
     /// The GGUF file of `local/<name>`: in the models folder `<name>`, `<name>.gguf` or the
-    /// one GGUF file of the folder `<name>`; in the Hugging Face cache, `org/repo` (its one
-    /// GGUF file) or `org/repo/<file>` of the snapshot `refs/main` names.
+    /// one GGUF file of the folder `<name>` (and for `org/repo/<file>` also `<file>` alone);
+    /// in the Hugging Face cache, `org/repo` (its one GGUF file) or `org/repo/<file>` of the
+    /// snapshot `refs/main` names.
     pub(crate) fn find(&self, name: &str) -> Result<PathBuf, LocalModelError> {
         let parts: Vec<&str> = name.split('/').collect();
         if parts
@@ -49,6 +107,11 @@ impl ModelFiles {
         let mut searched = Vec::new();
         if let Some(dir) = &self.dir {
             if let Some(found) = in_folder(name, &dir.join(name))? {
+                return Ok(found);
+            }
+            if let [_, _, .., file] = parts.as_slice()
+                && let Some(found) = in_folder(name, &dir.join(file))?
+            {
                 return Ok(found);
             }
             searched.push(dir.display().to_string());
@@ -69,6 +132,7 @@ impl ModelFiles {
             } else {
                 searched.join(", ")
             },
+            downloads: self.download_note(name),
         })
     }
 }
@@ -97,7 +161,7 @@ fn in_folder(name: &str, path: &Path) -> Result<Option<PathBuf>, LocalModelError
         [one] => Ok(Some(one.clone())),
         several => Err(LocalModelError::Ambiguous {
             name: name.to_owned(),
-            dir: path.to_owned(),
+            place: path.display().to_string(),
             files: several
                 .iter()
                 .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))

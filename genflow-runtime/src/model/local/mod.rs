@@ -5,8 +5,12 @@
 
 mod chat_template;
 mod constraint;
+#[cfg(feature = "hf-hub")]
+mod download;
 mod error;
 mod find;
+#[cfg(feature = "hf-hub")]
+mod hub;
 mod loaded;
 mod sampler;
 mod text_out;
@@ -18,7 +22,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use futures::future::BoxFuture;
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OnceCell, mpsc, oneshot};
 
 pub(crate) use find::ModelFiles;
 
@@ -35,16 +39,47 @@ const DELTA_BUFFER: usize = 64;
 /// A GGUF model served by its file's [`Worker`].
 pub(crate) struct GgufModel {
     info: ModelInfo,
-    worker: Arc<Worker>,
+    source: Arc<Source>,
+}
+
+/// Where a model's worker comes from: its file, found at once or downloaded when first
+/// needed.
+struct Source {
+    files: ModelFiles,
+    name: String,
+    worker: OnceCell<Arc<Worker>>,
+}
+
+impl Source {
+    /// The worker, after finding (or downloading) the file on first use.
+    async fn worker(&self) -> Result<Arc<Worker>, FlowError> {
+        let worker = self
+            .worker
+            .get_or_try_init(|| async {
+                let path = self.files.fetch(&self.name).await?;
+                Ok::<_, LocalModelError>(Worker::of(&path)?)
+            })
+            .await?;
+        Ok(Arc::clone(worker))
+    }
 }
 
 impl GgufModel {
-    /// `local/<name>`, found through `files`. The file is loaded on the first call.
+    /// `local/<name>`, found through `files`, or to download on first use when `files`
+    /// allows. The file is loaded on the first call.
     pub(crate) fn open(files: &ModelFiles, name: &str) -> Result<Self, FlowError> {
-        let path = files.find(name)?;
+        let worker = match files.find(name) {
+            Ok(path) => OnceCell::new_with(Some(Worker::of(&path)?)),
+            Err(LocalModelError::NotFound { .. }) if files.downloads(name) => OnceCell::new(),
+            Err(e) => return Err(e.into()),
+        };
         Ok(GgufModel {
             info: ModelInfo::local(name),
-            worker: Worker::of(&path)?,
+            source: Arc::new(Source {
+                files: files.clone(),
+                name: name.to_owned(),
+                worker,
+            }),
         })
     }
 }
@@ -54,11 +89,16 @@ impl Model for GgufModel {
         &self.info
     }
 
+    fn prepare(&self) -> BoxFuture<'static, Result<(), FlowError>> {
+        let source = Arc::clone(&self.source);
+        Box::pin(async move { source.worker().await.map(drop) })
+    }
+
     fn stream(
         &self,
         request: GenerateRequest,
     ) -> BoxFuture<'static, Result<ModelStream, FlowError>> {
-        let worker = Arc::clone(&self.worker);
+        let source = Arc::clone(&self.source);
         Box::pin(async move {
             let must_call = !request.tools.is_empty()
                 && matches!(
@@ -68,6 +108,7 @@ impl Model for GgufModel {
             if must_call {
                 return Err(LocalModelError::ToolsRequired.into());
             }
+            let worker = source.worker().await?;
             let (opened, started) = oneshot::channel();
             let (deltas, receiver) = mpsc::channel(DELTA_BUFFER);
             worker

@@ -569,7 +569,11 @@ impl Run<'_> {
         let properties = map.get("properties").and_then(Value::as_object);
         let by_pattern = map.get("patternProperties").and_then(Value::as_object);
         let mut unexpected = Vec::new();
-        for (name, child) in object {
+        // In key order whatever serde_json's map keeps (insertion order once a dependency
+        // such as llguidance turns on `preserve_order`), so violations come out the same.
+        let mut members: Vec<(&String, &Value)> = object.iter().collect();
+        members.sort_unstable_by_key(|(name, _)| *name);
+        for (name, child) in members {
             let mut matched = false;
             if let Some(schema) = properties.and_then(|p| p.get(name)) {
                 matched = true;

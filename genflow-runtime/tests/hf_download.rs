@@ -196,7 +196,10 @@ async fn a_hub_model_is_downloaded_into_the_cache_once_then_answers() {
         COMMIT
     );
     assert_eq!(hub.lists.load(Ordering::SeqCst), 1);
-    assert!(hub.downloads.load(Ordering::SeqCst) >= 2, "metadata, then ranges");
+    assert!(
+        hub.downloads.load(Ordering::SeqCst) >= 2,
+        "metadata, then ranges"
+    );
 
     // A new catalog (a restart) finds the cached file: no request at all.
     let before = hub.requests();
@@ -253,9 +256,9 @@ async fn hub_answers_that_name_no_file_are_clear_errors() {
     let missing = prepare(&models, "local/org/nope").await.expect_err("404");
     assert_eq!(missing.status(), Status::NotFound, "{missing}");
     assert!(
-        missing
-            .message()
-            .contains(&format!("org/nope is not on the Hugging Face Hub at {endpoint}")),
+        missing.message().contains(&format!(
+            "org/nope is not on the Hugging Face Hub at {endpoint}"
+        )),
         "{missing}"
     );
 

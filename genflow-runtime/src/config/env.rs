@@ -75,7 +75,9 @@ const VARS: &[(&str, Setter)] = &[
     ("GENFLOW_MODELS_DIR", |c, v| {
         text(v).map(|s| c.model.local_dir = Some(s.into()))
     }),
-    ("GENFLOW_OFFLINE", |c, v| flag(v).map(|b| c.model.offline = Some(b))),
+    ("GENFLOW_OFFLINE", |c, v| {
+        flag(v).map(|b| c.model.offline = Some(b))
+    }),
     ("GENFLOW_MODEL_OPENAI_BASE_URL", |c, v| {
         text(v).map(|s| base_url(&mut c.model.openai, s))
     }),

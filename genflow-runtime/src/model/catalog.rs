@@ -143,8 +143,8 @@ impl Models {
         }
         #[cfg(feature = "local-models")]
         if config.local_dir.is_some() || config.offline.is_some() {
-            let mut files = super::local::ModelFiles::from_vars(vars)
-                .offline(config.offline.unwrap_or(false));
+            let mut files =
+                super::local::ModelFiles::from_vars(vars).offline(config.offline.unwrap_or(false));
             if let Some(dir) = &config.local_dir {
                 files = files.with_dir(dir.clone());
             }

@@ -21,6 +21,7 @@ impl Service {
     }
 
     /// Starts the quickstart with extra environment variables (`RUST_LOG` defaults to `info`).
+    /// No local weights and no downloads unless `vars` say so: `local/test` answers.
     pub fn start_with(vars: &[(&str, &str)]) -> Service {
         let mut command = Command::new(env!("CARGO_BIN_EXE_quickstart"));
         command
@@ -30,6 +31,12 @@ impl Service {
             .env_remove("OPENAI_API_KEY")
             .env_remove("OPENAI_BASE_URL")
             .env_remove("GENFLOW_CONFIG")
+            .env_remove("GENFLOW_MODELS_DIR")
+            .env("GENFLOW_OFFLINE", "1")
+            .env(
+                "HF_HUB_CACHE",
+                std::env::temp_dir().join("quickstart-tests-no-hf-cache"),
+            )
             .envs(vars.iter().copied())
             .current_dir(std::env::temp_dir())
             .stdout(Stdio::piped())

@@ -33,7 +33,11 @@ fn choose(
         if ggufs.is_empty() {
             "none".to_owned()
         } else {
-            ggufs.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(", ")
+            ggufs
+                .iter()
+                .map(|f| f.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
         }
     };
     let chosen = match wanted {

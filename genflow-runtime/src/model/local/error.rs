@@ -38,9 +38,7 @@ pub(crate) enum LocalModelError {
         files: String,
     },
     /// A Hugging Face repository without the GGUF file asked for.
-    #[error(
-        "the Hugging Face repository {repo} has no GGUF file{wanted}; its GGUF files: {files}"
-    )]
+    #[error("the Hugging Face repository {repo} has no GGUF file{wanted}; its GGUF files: {files}")]
     NotInRepo {
         /// The repository.
         repo: String,

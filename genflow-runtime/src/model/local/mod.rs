@@ -1,14 +1,19 @@
 //! In-process chat models from GGUF files (feature `local-models`): `local/<name>` runs the
 //! file found for `<name>` with candle on the CPU, on a dedicated thread per file. Replies
 //! stream token by token; an output schema constrains decoding through llguidance, so the
-//! reply always parses and validates (unless the token budget cuts it short).
+//! reply always parses and validates (unless the token budget cuts it short). Sentence-embedding
+//! models (BERT, safetensors) run the same way as embedders: [`LocalModels`].
 
 mod chat_template;
 mod constraint;
+mod embedder;
 mod error;
 mod find;
 mod loaded;
+mod local_models;
+mod replies;
 mod sampler;
+mod sentence_model;
 mod text_out;
 mod vocabulary;
 mod weights;
@@ -21,9 +26,11 @@ use futures::future::BoxFuture;
 use tokio::sync::{mpsc, oneshot};
 
 pub(crate) use find::ModelFiles;
+pub use local_models::LocalModels;
 
 use self::error::LocalModelError;
-use self::worker::{Job, Worker};
+use self::replies::{Job, WORKERS};
+use self::worker::Worker;
 use super::request::{GenerateRequest, ToolChoice};
 use super::stream::ModelStream;
 use super::{Model, ModelInfo};
@@ -35,7 +42,7 @@ const DELTA_BUFFER: usize = 64;
 /// A GGUF model served by its file's [`Worker`].
 pub(crate) struct GgufModel {
     info: ModelInfo,
-    worker: Arc<Worker>,
+    worker: Arc<Worker<Job>>,
 }
 
 impl GgufModel {
@@ -44,7 +51,7 @@ impl GgufModel {
         let path = files.find(name)?;
         Ok(GgufModel {
             info: ModelInfo::local(name),
-            worker: Worker::of(&path)?,
+            worker: WORKERS.of(&path, replies::run)?,
         })
     }
 }

@@ -1,4 +1,9 @@
-//! The bundled document set the quickstart answers from.
+//! The bundled document set the quickstart answers from (unless `DOCS_DIR` names a folder),
+//! and the keyword search used when no embedding model is found.
+
+use genflow_runtime::retrieval::Document;
+
+use crate::rag::Passage;
 
 /// One document: an id to cite and its text.
 pub struct Doc {
@@ -32,8 +37,16 @@ pub const DOCS: &[Doc] = &[
     },
 ];
 
-/// The documents sharing the most query words with `query`, best first, at most `limit`.
-pub fn search(query: &str, limit: usize) -> Vec<crate::rag::Passage> {
+/// The bundled documents as retrieval documents, their ids kept.
+pub fn bundled() -> Vec<Document> {
+    DOCS.iter()
+        .map(|doc| Document::text(doc.text).with_id(doc.id))
+        .collect()
+}
+
+/// The keyword fallback: the documents sharing the most words of four letters or more with
+/// `query` (a document whose id starts with one counts two more), best first, at most `limit`.
+pub fn keyword_search(documents: &[Document], query: &str, limit: usize) -> Vec<Passage> {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 3)
@@ -43,23 +56,27 @@ pub fn search(query: &str, limit: usize) -> Vec<crate::rag::Passage> {
             w.strip_suffix('s').map_or(w.clone(), str::to_owned)
         })
         .collect();
-    let mut hits: Vec<crate::rag::Passage> = DOCS
+    let mut hits: Vec<Passage> = documents
         .iter()
         .map(|doc| {
-            let text = doc.text.to_lowercase();
-            let mut score = words.iter().filter(|w| text.contains(w.as_str())).count();
+            let text = doc.text_content();
+            let lowered = text.to_lowercase();
+            let mut score = words
+                .iter()
+                .filter(|w| lowered.contains(w.as_str()))
+                .count();
             if words.iter().any(|w| doc.id.starts_with(w.as_str())) {
                 score += 2;
             }
-            crate::rag::Passage {
-                id: doc.id.to_owned(),
-                text: doc.text.to_owned(),
-                score,
+            Passage {
+                id: doc.id.clone(),
+                text,
+                score: score as f64,
             }
         })
-        .filter(|p| p.score > 0)
+        .filter(|p| p.score > 0.0)
         .collect();
-    hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     hits.truncate(limit);
     hits
 }

@@ -1,7 +1,6 @@
 //! The bundled document set the quickstart answers from (unless `DOCS_DIR` names a folder),
-//! and the keyword search used when no embedding model is found.
-
-use genflow_runtime::retrieval::Document;
+//! and the keyword search used when no embedding model is found. Free of genflow: the
+//! benchmark's hand-written baseline includes this file.
 
 use crate::rag::Passage;
 
@@ -37,16 +36,20 @@ pub const DOCS: &[Doc] = &[
     },
 ];
 
-/// The bundled documents as retrieval documents, their ids kept.
-pub fn bundled() -> Vec<Document> {
-    DOCS.iter()
-        .map(|doc| Document::text(doc.text).with_id(doc.id))
-        .collect()
+/// The bundled documents sharing the most query words with `query`: [`keyword_search`] over
+/// [`DOCS`].
+pub fn search(query: &str, limit: usize) -> Vec<Passage> {
+    keyword_search(DOCS.iter().map(|doc| (doc.id, doc.text)), query, limit)
 }
 
-/// The keyword fallback: the documents sharing the most words of four letters or more with
-/// `query` (a document whose id starts with one counts two more), best first, at most `limit`.
-pub fn keyword_search(documents: &[Document], query: &str, limit: usize) -> Vec<Passage> {
+/// The keyword search: the `(id, text)` documents sharing the most words of four letters or
+/// more with `query` (a document whose id starts with one counts two more), best first, at most
+/// `limit`.
+pub fn keyword_search<'a>(
+    documents: impl IntoIterator<Item = (&'a str, &'a str)>,
+    query: &str,
+    limit: usize,
+) -> Vec<Passage> {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 3)
@@ -57,20 +60,19 @@ pub fn keyword_search(documents: &[Document], query: &str, limit: usize) -> Vec<
         })
         .collect();
     let mut hits: Vec<Passage> = documents
-        .iter()
-        .map(|doc| {
-            let text = doc.text_content();
+        .into_iter()
+        .map(|(id, text)| {
             let lowered = text.to_lowercase();
             let mut score = words
                 .iter()
                 .filter(|w| lowered.contains(w.as_str()))
                 .count();
-            if words.iter().any(|w| doc.id.starts_with(w.as_str())) {
+            if words.iter().any(|w| id.starts_with(w.as_str())) {
                 score += 2;
             }
             Passage {
-                id: doc.id.clone(),
-                text,
+                id: id.to_owned(),
+                text: text.to_owned(),
                 score: score as f64,
             }
         })

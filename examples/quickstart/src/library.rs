@@ -66,7 +66,8 @@ pub struct Library {
 }
 
 enum Search {
-    Keyword(Vec<Document>),
+    /// `(id, text)` of each passage.
+    Keyword(Vec<(String, String)>),
     #[cfg(feature = "local")]
     Hybrid(VectorIndex),
 }
@@ -81,11 +82,16 @@ impl Library {
     pub async fn open(settings: &Settings) -> Result<Library, LibraryError> {
         let (documents, source) = match &settings.docs_dir {
             Some(dir) => (folder::documents(dir)?, dir.display().to_string()),
-            None => (docs::bundled(), "the bundled documents".to_owned()),
+            None => (bundled(), "the bundled documents".to_owned()),
         };
         let count = documents.len();
         let fallback = |why: String| Library {
-            search: Search::Keyword(documents.clone()),
+            search: Search::Keyword(
+                documents
+                    .iter()
+                    .map(|d| (d.id.clone(), d.text_content()))
+                    .collect(),
+            ),
             description: format!("keyword matching over {count} passages of {source} ({why})"),
         };
         #[cfg(feature = "local")]
@@ -161,11 +167,25 @@ impl Library {
         limit: usize,
     ) -> Result<Vec<Passage>, FlowError> {
         match &self.search {
-            Search::Keyword(documents) => Ok(docs::keyword_search(documents, query, limit)),
+            Search::Keyword(passages) => Ok(docs::keyword_search(
+                passages
+                    .iter()
+                    .map(|(id, text)| (id.as_str(), text.as_str())),
+                query,
+                limit,
+            )),
             #[cfg(feature = "local")]
             Search::Hybrid(index) => index.search(ctx, query, limit).await,
         }
     }
+}
+
+/// The bundled documents, their ids kept.
+fn bundled() -> Vec<Document> {
+    docs::DOCS
+        .iter()
+        .map(|doc| Document::text(doc.text).with_id(doc.id))
+        .collect()
 }
 
 /// Starts building the process's library in the background, so that its documents are

@@ -26,7 +26,7 @@ mod rag {
         /// The passage text.
         pub text: String,
         /// How many query words it contains.
-        pub score: usize,
+        pub score: f64,
     }
 }
 
@@ -179,7 +179,7 @@ async fn rag_query(
     passages.extend(input.context.iter().enumerate().map(|(i, text)| Passage {
         id: format!("context-{i}"),
         text: text.clone(),
-        score: 0,
+        score: 0.0,
     }));
     let listed: Vec<String> = passages
         .iter()

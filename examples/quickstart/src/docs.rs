@@ -1,4 +1,8 @@
-//! The bundled document set the quickstart answers from.
+//! The bundled document set the quickstart answers from (unless `DOCS_DIR` names a folder),
+//! and the keyword search used when no embedding model is found. Free of genflow: the
+//! benchmark's hand-written baseline includes this file.
+
+use crate::rag::Passage;
 
 /// One document: an id to cite and its text.
 pub struct Doc {
@@ -32,8 +36,20 @@ pub const DOCS: &[Doc] = &[
     },
 ];
 
-/// The documents sharing the most query words with `query`, best first, at most `limit`.
-pub fn search(query: &str, limit: usize) -> Vec<crate::rag::Passage> {
+/// The bundled documents sharing the most query words with `query`: [`keyword_search`] over
+/// [`DOCS`].
+pub fn search(query: &str, limit: usize) -> Vec<Passage> {
+    keyword_search(DOCS.iter().map(|doc| (doc.id, doc.text)), query, limit)
+}
+
+/// The keyword search: the `(id, text)` documents sharing the most words of four letters or
+/// more with `query` (a document whose id starts with one counts two more), best first, at most
+/// `limit`.
+pub fn keyword_search<'a>(
+    documents: impl IntoIterator<Item = (&'a str, &'a str)>,
+    query: &str,
+    limit: usize,
+) -> Vec<Passage> {
     let words: Vec<String> = query
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| w.len() > 3)
@@ -43,23 +59,26 @@ pub fn search(query: &str, limit: usize) -> Vec<crate::rag::Passage> {
             w.strip_suffix('s').map_or(w.clone(), str::to_owned)
         })
         .collect();
-    let mut hits: Vec<crate::rag::Passage> = DOCS
-        .iter()
-        .map(|doc| {
-            let text = doc.text.to_lowercase();
-            let mut score = words.iter().filter(|w| text.contains(w.as_str())).count();
-            if words.iter().any(|w| doc.id.starts_with(w.as_str())) {
+    let mut hits: Vec<Passage> = documents
+        .into_iter()
+        .map(|(id, text)| {
+            let lowered = text.to_lowercase();
+            let mut score = words
+                .iter()
+                .filter(|w| lowered.contains(w.as_str()))
+                .count();
+            if words.iter().any(|w| id.starts_with(w.as_str())) {
                 score += 2;
             }
-            crate::rag::Passage {
-                id: doc.id.to_owned(),
-                text: doc.text.to_owned(),
-                score,
+            Passage {
+                id: id.to_owned(),
+                text: text.to_owned(),
+                score: score as f64,
             }
         })
-        .filter(|p| p.score > 0)
+        .filter(|p| p.score > 0.0)
         .collect();
-    hits.sort_by(|a, b| b.score.cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
+    hits.sort_by(|a, b| b.score.total_cmp(&a.score).then_with(|| a.id.cmp(&b.id)));
     hits.truncate(limit);
     hits
 }

@@ -8,12 +8,13 @@
 //! `OPENAI_BASE_URL` for compatible servers) uses another model. `PORT`
 //! sets the port; `genflow.toml` and `GENFLOW_*` variables configure the rest. The flows and
 //! the `searchDocs` tool are also served over MCP at `/mcp`, or on stdio when started as
-//! `quickstart mcp`.
+//! `quickstart mcp`. `searchDocs` searches the bundled documents, or with `DOCS_DIR=<folder>`
+//! that folder's `.md`, `.txt` and `.html` files (index in `<folder>/.genflow-index.sqlite`,
+//! or `DOCS_INDEX`): by hybrid retrieval with the local embedding model all-MiniLM-L6-v2 when
+//! its files are found (`GENFLOW_MODELS_DIR`, the Hugging Face cache), else by keywords.
 
 use genflow_runtime::Registry;
 use genflow_runtime::http::{ServiceError, run_service};
-// The flows live in the library half of this package; naming it links them in.
-use quickstart as _;
 
 /// With the `jemalloc` feature, jemalloc allocates: its background threads return memory freed
 /// after a burst of requests to the system, where glibc's malloc keeps most of it.
@@ -37,5 +38,10 @@ async fn main() -> Result<(), ServiceError> {
         let models = Models::from_config(&Config::load()?.model).prefer_default(LOCAL_MODEL);
         registry.state(models)
     };
-    run_service(registry, |server| server).await
+    run_service(registry, |server| {
+        // Index the documents now (the log says how they are searched), not on the first search.
+        quickstart::library::start();
+        server
+    })
+    .await
 }

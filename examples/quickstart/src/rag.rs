@@ -6,7 +6,7 @@ use genflow_runtime::model::GenerateExt;
 use genflow_runtime::model::stream::GenerateChunk;
 use genflow_runtime::prelude::*;
 
-use crate::docs;
+use crate::library::Library;
 
 /// What `ragQuery` takes.
 #[derive(Debug, Deserialize, Serialize, JsonSchema)]
@@ -33,26 +33,32 @@ pub struct QueryOutput {
 /// A passage found by `searchDocs`.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Passage {
-    /// The document id.
+    /// The passage id: a bundled document's id, or for `DOCS_DIR` the file's path relative to
+    /// the folder and the passage's number in it (`guide/setup.md#2`).
     pub id: String,
     /// The passage text.
     pub text: String,
-    /// How many query words it contains.
-    pub score: usize,
+    /// How well it matches, higher is better: the fused rank score of hybrid retrieval, or
+    /// the number of query words it contains.
+    pub score: f64,
 }
 
 const SYSTEM: &str = "You answer questions about genflow using only the numbered passages given. \
 Cite the ids of the passages you used. If they do not answer the question, say so and give a low confidence.";
 
-/// Search the bundled documents for passages sharing words with the query.
+/// Search the documents for the passages that best match the query.
 #[tool(name = "searchDocs")]
 pub async fn search_docs(
-    /// Words to look for
+    ctx: &FlowContext,
+    /// What to look for
     query: String,
     /// At most this many passages (default 3)
     limit: Option<u32>,
 ) -> Result<Vec<Passage>, ToolError> {
-    Ok(docs::search(&query, limit.unwrap_or(3) as usize))
+    Library::shared()
+        .await?
+        .search(ctx, &query, limit.unwrap_or(3) as usize)
+        .await
 }
 
 /// Answer a question from the bundled documents.
@@ -105,7 +111,7 @@ async fn retrieve<C>(ctx: &FlowContext<C>, input: &QueryInput) -> Result<Vec<Pas
     passages.extend(input.context.iter().enumerate().map(|(i, text)| Passage {
         id: format!("context-{i}"),
         text: text.clone(),
-        score: 0,
+        score: 0.0,
     }));
     Ok(passages)
 }
@@ -143,7 +149,7 @@ mod tests {
 
     #[tokio::test]
     async fn search_finds_the_tools_document() {
-        let hits = search_docs("How do tools work?".into(), None)
+        let hits = search_docs(&FlowContext::new(), "How do tools work?".into(), None)
             .await
             .expect("search");
         assert_eq!(hits.first().map(|p| p.id.as_str()), Some("tools"));

@@ -79,6 +79,29 @@ impl Service {
             .join("\n")
     }
 
+    /// The first line the process wrote containing `needle`, waiting up to `patience` for it.
+    pub fn line_with(&self, needle: &str, patience: Duration) -> String {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            let found = self
+                .output
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .iter()
+                .find(|line| line.contains(needle))
+                .cloned();
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no line with {needle:?} within {patience:?}:\n{}",
+                self.output()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Sends SIGTERM and waits (at most 10 s) for the exit status.
     pub fn stop(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

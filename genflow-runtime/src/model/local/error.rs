@@ -9,16 +9,18 @@ use crate::{FlowError, Status};
 /// A local model's failure; converts to a [`FlowError`] with the status its cause deserves.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum LocalModelError {
-    /// No GGUF file for the name, and none downloaded.
+    /// No model files for the name, and none downloaded.
     #[error(
-        "no local model '{name}': no GGUF file found (looked in {searched}){downloads}; put the \
-         file in the models folder (GENFLOW_MODELS_DIR or [model] local_dir). For \
-         SmolLM2-135M-Instruct without network: run ./scripts/fetch-test-models, then set \
-         GENFLOW_MODELS_DIR=target/models"
+        "no local model '{name}': {wanted} was not found (looked in {searched}){downloads}; put \
+         it in the models folder (GENFLOW_MODELS_DIR or [model] local_dir). Without network, \
+         ./scripts/fetch-test-models fetches SmolLM2-135M-Instruct and all-MiniLM-L6-v2 into \
+         target/models: then set GENFLOW_MODELS_DIR=target/models"
     )]
     NotFound {
         /// The name after `local/`.
         name: String,
+        /// What was looked for: a GGUF file, a folder holding given files.
+        wanted: String,
         /// The places looked at.
         searched: String,
         /// Why nothing was downloaded, after a `; `, or nothing.
@@ -102,6 +104,9 @@ pub(crate) enum LocalModelError {
     /// The forward pass, sampling or the grammar failed mid-generation.
     #[error("local generation failed: {0}")]
     Generation(String),
+    /// Tokenizing or the forward pass failed while embedding.
+    #[error("local embedding failed: {0}")]
+    Embedding(String),
     /// Tools the model must call: not supported yet.
     #[error("local models do not call tools yet; offer none, or let the model choose (auto)")]
     ToolsRequired,
@@ -132,7 +137,8 @@ impl From<LocalModelError> for FlowError {
             LocalModelError::WorkerGone => FlowError::unavailable(e.to_string()),
             LocalModelError::Load { .. }
             | LocalModelError::Template(_)
-            | LocalModelError::Generation(_) => FlowError::internal(e.to_string()),
+            | LocalModelError::Generation(_)
+            | LocalModelError::Embedding(_) => FlowError::internal(e.to_string()),
         };
         error.with_source(e)
     }
@@ -141,4 +147,9 @@ impl From<LocalModelError> for FlowError {
 /// Wraps a library error as [`LocalModelError::Generation`].
 pub(crate) fn generation(e: impl std::fmt::Display) -> LocalModelError {
     LocalModelError::Generation(e.to_string())
+}
+
+/// Wraps a library error as [`LocalModelError::Embedding`].
+pub(crate) fn embedding(e: impl std::fmt::Display) -> LocalModelError {
+    LocalModelError::Embedding(e.to_string())
 }

@@ -99,6 +99,34 @@ impl ModelFiles {
     /// in the Hugging Face cache, `org/repo` (its one GGUF file) or `org/repo/<file>` of the
     /// snapshot `refs/main` names.
     pub(crate) fn find(&self, name: &str) -> Result<PathBuf, LocalModelError> {
+        self.locate(name, "a GGUF file", |path| in_folder(name, path))
+    }
+
+    /// The folder of `local/<name>` holding all of `files` (a model as its Hugging Face
+    /// repository has it): the models folder's `<name>`, else the snapshot of `org/repo` (or
+    /// its subfolder `org/repo/<path>`) in the Hugging Face cache.
+    pub(crate) fn find_folder(
+        &self,
+        name: &str,
+        files: &[&str],
+    ) -> Result<PathBuf, LocalModelError> {
+        let wanted = format!("a folder holding {}", files.join(", "));
+        self.locate(name, &wanted, |path| {
+            Ok(files
+                .iter()
+                .all(|file| path.join(file).is_file())
+                .then(|| path.to_owned()))
+        })
+    }
+
+    /// The first of `<dir>/<name>` and the Hugging Face snapshot path of `name` that `found`
+    /// accepts.
+    fn locate(
+        &self,
+        name: &str,
+        wanted: &str,
+        found: impl Fn(&Path) -> Result<Option<PathBuf>, LocalModelError>,
+    ) -> Result<PathBuf, LocalModelError> {
         let parts: Vec<&str> = name.split('/').collect();
         if parts
             .iter()
@@ -108,27 +136,28 @@ impl ModelFiles {
         }
         let mut searched = Vec::new();
         if let Some(dir) = &self.dir {
-            if let Some(found) = in_folder(name, &dir.join(name))? {
-                return Ok(found);
+            if let Some(path) = found(&dir.join(name))? {
+                return Ok(path);
             }
             if let [_, _, .., file] = parts.as_slice()
-                && let Some(found) = in_folder(name, &dir.join(file))?
+                && let Some(path) = found(&dir.join(file))?
             {
-                return Ok(found);
+                return Ok(path);
             }
             searched.push(dir.display().to_string());
         }
-        if let (Some(hub), [org, repo, file @ ..]) = (&self.hf_hub, parts.as_slice()) {
+        if let (Some(hub), [org, repo, rest @ ..]) = (&self.hf_hub, parts.as_slice()) {
             let repo_dir = hub.join(format!("models--{org}--{repo}"));
             if let Some(snapshot) = snapshot(&repo_dir)
-                && let Some(found) = in_folder(name, &snapshot.join(file.join("/")))?
+                && let Some(path) = found(&snapshot.join(rest.join("/")))?
             {
-                return Ok(found);
+                return Ok(path);
             }
             searched.push(repo_dir.display().to_string());
         }
         Err(LocalModelError::NotFound {
             name: name.to_owned(),
+            wanted: wanted.to_owned(),
             searched: if searched.is_empty() {
                 "no models folder: set GENFLOW_MODELS_DIR".to_owned()
             } else {
@@ -234,5 +263,46 @@ mod tests {
                 "{bad}"
             );
         }
+    }
+
+    #[test]
+    fn folders_holding_the_files_resolve_in_both_places() {
+        let files = ["config.json", "model.safetensors"];
+        let dir = temp_dir("folders");
+        std::fs::create_dir_all(dir.join("mini")).expect("dir");
+        std::fs::create_dir_all(dir.join("partial")).expect("dir");
+        for file in files {
+            std::fs::write(dir.join("mini").join(file), b"x").expect("write");
+        }
+        std::fs::write(dir.join("partial/config.json"), b"x").expect("write");
+        let hub = temp_dir("folder-hub");
+        let repo = hub.join("models--org--embed");
+        std::fs::create_dir_all(repo.join("refs")).expect("refs");
+        std::fs::write(repo.join("refs/main"), "abc").expect("ref");
+        std::fs::create_dir_all(repo.join("snapshots/abc")).expect("snapshot");
+        for file in files {
+            std::fs::write(repo.join("snapshots/abc").join(file), b"x").expect("write");
+        }
+        let hub_str = hub.to_string_lossy().into_owned();
+        let models = ModelFiles::from_vars(&EnvVars::from_pairs([("HF_HUB_CACHE", &*hub_str)]))
+            .with_dir(dir.clone());
+
+        assert_eq!(
+            models.find_folder("mini", &files).expect("found"),
+            dir.join("mini")
+        );
+        assert_eq!(
+            models.find_folder("org/embed", &files).expect("found"),
+            repo.join("snapshots/abc")
+        );
+        let missing = models.find_folder("partial", &files);
+        assert!(
+            matches!(&missing, Err(LocalModelError::NotFound { wanted, .. }) if wanted.contains("model.safetensors")),
+            "{missing:?}"
+        );
+        assert!(matches!(
+            models.find_folder("../mini", &files),
+            Err(LocalModelError::InvalidName(_))
+        ));
     }
 }

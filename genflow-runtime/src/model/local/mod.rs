@@ -1,18 +1,23 @@
 //! In-process chat models from GGUF files (feature `local-models`): `local/<name>` runs the
 //! file found for `<name>` with candle on the CPU, on a dedicated thread per file. Replies
 //! stream token by token; an output schema constrains decoding through llguidance, so the
-//! reply always parses and validates (unless the token budget cuts it short).
+//! reply always parses and validates (unless the token budget cuts it short). Sentence-embedding
+//! models (BERT, safetensors) run the same way as embedders: [`LocalModels`].
 
 mod chat_template;
 mod constraint;
 #[cfg(feature = "hf-hub")]
 mod download;
+mod embedder;
 mod error;
 mod find;
 #[cfg(feature = "hf-hub")]
 mod hub;
 mod loaded;
+mod local_models;
+mod replies;
 mod sampler;
+mod sentence_model;
 mod text_out;
 mod vocabulary;
 mod weights;
@@ -25,9 +30,11 @@ use futures::future::BoxFuture;
 use tokio::sync::{OnceCell, mpsc, oneshot};
 
 pub(crate) use find::ModelFiles;
+pub use local_models::LocalModels;
 
 use self::error::LocalModelError;
-use self::worker::{Job, Worker};
+use self::replies::{Job, WORKERS};
+use self::worker::Worker;
 use super::request::{GenerateRequest, ToolChoice};
 use super::stream::ModelStream;
 use super::{Model, ModelInfo};
@@ -47,17 +54,17 @@ pub(crate) struct GgufModel {
 struct Source {
     files: ModelFiles,
     name: String,
-    worker: OnceCell<Arc<Worker>>,
+    worker: OnceCell<Arc<Worker<Job>>>,
 }
 
 impl Source {
     /// The worker, after finding (or downloading) the file on first use.
-    async fn worker(&self) -> Result<Arc<Worker>, FlowError> {
+    async fn worker(&self) -> Result<Arc<Worker<Job>>, FlowError> {
         let worker = self
             .worker
             .get_or_try_init(|| async {
                 let path = self.files.fetch(&self.name).await?;
-                Worker::of(&path)
+                Ok::<_, FlowError>(WORKERS.of(&path, replies::run)?)
             })
             .await?;
         Ok(Arc::clone(worker))
@@ -69,7 +76,7 @@ impl GgufModel {
     /// allows. The file is loaded on the first call.
     pub(crate) fn open(files: &ModelFiles, name: &str) -> Result<Self, FlowError> {
         let worker = match files.find(name) {
-            Ok(path) => OnceCell::new_with(Some(Worker::of(&path)?)),
+            Ok(path) => OnceCell::new_with(Some(WORKERS.of(&path, replies::run)?)),
             Err(LocalModelError::NotFound { .. }) if files.downloads(name) => OnceCell::new(),
             Err(e) => return Err(e.into()),
         };

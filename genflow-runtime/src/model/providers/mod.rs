@@ -1,7 +1,8 @@
 //! Model providers: the [`Provider`] trait the [`Models`](super::Models) catalog resolves
 //! `provider/<id>` references through, and the providers over HTTP: OpenAI-compatible chat
 //! completions ([`OpenAi`]), Anthropic Messages ([`Anthropic`]) and the Gemini API
-//! ([`GoogleAi`]); and their embedding models ([`OpenAi::embedder`], [`GoogleAi::embedder`]).
+//! ([`GoogleAi`]); and their embedding models ([`OpenAi::embedder`], [`GoogleAi::embedder`]),
+//! with the feature `local-models` also local ones (`LocalModels::embedder`).
 
 mod anthropic;
 mod client;
@@ -18,6 +19,9 @@ pub use anthropic::Anthropic;
 pub use gemini::GoogleAi;
 pub use http_embedder::EmbeddingConfig;
 pub use openai::OpenAi;
+
+#[cfg(feature = "local-models")]
+pub use super::local::LocalModels;
 
 use super::Model;
 use crate::FlowError;

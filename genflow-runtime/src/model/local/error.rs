@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde_json::json;
 
-use crate::{FlowError, Status};
+use crate::FlowError;
 
 /// A local model's failure; converts to a [`FlowError`] with the status its cause deserves.
 #[derive(Debug, thiserror::Error)]
@@ -107,9 +107,9 @@ pub(crate) enum LocalModelError {
     /// Tokenizing or the forward pass failed while embedding.
     #[error("local embedding failed: {0}")]
     Embedding(String),
-    /// Tools the model must call: not supported yet.
-    #[error("local models do not call tools yet; offer none, or let the model choose (auto)")]
-    ToolsRequired,
+    /// The tool choice names a tool the request does not offer.
+    #[error("the tool choice names '{0}', which is not among the tools offered")]
+    UnknownTool(String),
     /// The worker thread is gone.
     #[error("the local model's worker stopped")]
     WorkerGone,
@@ -127,13 +127,12 @@ impl From<LocalModelError> for FlowError {
             }
             #[cfg(feature = "hf-hub")]
             LocalModelError::Download { .. } => FlowError::unavailable(e.to_string()),
-            LocalModelError::InvalidName(_) | LocalModelError::ContextExceeded { .. } => {
-                FlowError::invalid_argument(e.to_string())
-            }
+            LocalModelError::InvalidName(_)
+            | LocalModelError::ContextExceeded { .. }
+            | LocalModelError::UnknownTool(_) => FlowError::invalid_argument(e.to_string()),
             LocalModelError::UnsupportedSchema(reason) => {
                 FlowError::invalid_argument(e.to_string()).with_details(json!({ "reason": reason }))
             }
-            LocalModelError::ToolsRequired => FlowError::new(Status::Unimplemented, e.to_string()),
             LocalModelError::WorkerGone => FlowError::unavailable(e.to_string()),
             LocalModelError::Load { .. }
             | LocalModelError::Template(_)

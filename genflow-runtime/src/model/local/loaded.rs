@@ -6,7 +6,9 @@ use std::path::Path;
 use candle_core::quantized::gguf_file::Content;
 use tokio::sync::mpsc;
 
-use super::chat_template::{ChatTemplate, chat_messages};
+use super::chat_template::{ChatTemplate, ToolPrompt, chat_messages};
+use super::choice::Choice;
+use super::choice_out::ChoiceOut;
 use super::constraint::{Constraint, Grammars};
 use super::error::{LocalModelError, generation};
 use super::sampler::Sampler;
@@ -42,11 +44,13 @@ pub(crate) struct Outcome {
     pub(crate) finish: Option<FinishReason>,
 }
 
-/// A reply ready to generate: prompt tokens, grammar and token budget.
+/// A reply ready to generate: prompt tokens, grammar, token budget, and the decoder of a reply
+/// that may call tools.
 pub(crate) struct Prepared {
     prompt: Vec<u32>,
     constraint: Option<Constraint>,
     max_tokens: usize,
+    choice: Option<ChoiceOut>,
 }
 
 impl LoadedModel {
@@ -80,17 +84,25 @@ impl LoadedModel {
         })
     }
 
-    /// Renders and tokenizes the prompt and compiles the output schema: every error a request
-    /// can cause before the first token.
+    /// Renders and tokenizes the prompt and compiles the reply's schema (the tools' and the
+    /// answer's when tools are offered, else the output schema): every error a request can
+    /// cause before the first token.
     pub(crate) fn prepare(&self, request: &GenerateRequest) -> Result<Prepared, LocalModelError> {
-        let constraint = request
-            .output
-            .as_ref()
-            .map(|output| self.grammars.constraint(output.schema.value()))
-            .transpose()?;
-        let prompt = self
-            .vocabulary
-            .encode(&self.template.render(&chat_messages(request))?)?;
+        let choice = Choice::of(request)?;
+        let output = request.output.as_ref().map(|o| o.schema.value());
+        let constraint = match &choice {
+            Some(choice) => Some(self.grammars.constraint(&choice.schema(output))?),
+            None => output.map(|s| self.grammars.constraint(s)).transpose()?,
+        };
+        let tools = ToolPrompt {
+            choice: choice.as_ref(),
+            in_template: self.template.takes_tools(),
+        };
+        let prompt = self.vocabulary.encode(
+            &self
+                .template
+                .render(&chat_messages(request, tools), choice.as_ref())?,
+        )?;
         let room = self.context.saturating_sub(prompt.len());
         if room == 0 {
             return Err(LocalModelError::ContextExceeded {
@@ -102,16 +114,24 @@ impl LoadedModel {
             .config
             .max_output_tokens
             .map_or(DEFAULT_MAX_TOKENS, |m| m as usize);
+        // Call ids are unique within the conversation: the calls so far are counted.
+        let calls = request
+            .messages
+            .iter()
+            .flat_map(|m| m.tool_requests())
+            .count();
         Ok(Prepared {
             prompt,
             constraint,
             max_tokens: wanted.min(room),
+            choice: choice.map(|_| ChoiceOut::new(output.is_some(), format!("call_{calls}"))),
         })
     }
 
     /// Generates the reply into `deltas`, token by token, until an end token, a stop sequence,
     /// the end of the grammar or the token budget. Stops early once the caller dropped the
-    /// stream (checked before each token).
+    /// stream (checked before each token). A reply that may call tools sends its answer's text
+    /// as it comes, and a call as one tool request at the end.
     pub(crate) fn generate(
         &mut self,
         request: &GenerateRequest,
@@ -122,8 +142,17 @@ impl LoadedModel {
             prompt,
             mut constraint,
             max_tokens,
+            mut choice,
         } = prepared;
         let send = |delta: ModelDelta| deltas.blocking_send(Ok(delta)).is_ok();
+        // Reply text, through the choice's decoder when there is one: whether it went out.
+        let mut send_text = |text: String| {
+            let text = match &mut choice {
+                Some(choice) => choice.push(&text),
+                None => text,
+            };
+            text.is_empty() || send(ModelDelta::Text(text))
+        };
         let mut sampler = Sampler::new(&request.config);
         // A stop sequence would cut a constrained value short: the grammar decides the end.
         let stops: &[String] = match constraint {
@@ -161,14 +190,13 @@ impl LoadedModel {
                 constraint.consume(token)?;
             }
             match text.push(self.vocabulary.bytes(token)) {
-                Step::Text(t) if t.is_empty() => {}
                 Step::Text(t) => {
-                    if !send(ModelDelta::Text(t)) {
+                    if !send_text(t) {
                         return cancelled(produced);
                     }
                 }
                 Step::Stopped(t) => {
-                    if !t.is_empty() && !send(ModelDelta::Text(t)) {
+                    if !send_text(t) {
                         return cancelled(produced);
                     }
                     break FinishReason::Stop;
@@ -182,7 +210,13 @@ impl LoadedModel {
                 .next_logits(&[token], prompt.len() + produced - 1)?;
         };
         let rest = text.finish();
-        let delivered = (rest.is_empty() || send(ModelDelta::Text(rest)))
+        let mut delivered = send_text(rest);
+        let (last, finish) = match choice {
+            Some(choice) => choice.finish(finish),
+            None => (Vec::new(), finish),
+        };
+        delivered = delivered && last.into_iter().all(send);
+        let delivered = delivered
             && send(ModelDelta::Usage {
                 input_tokens: Some(prompt.len() as u64),
                 output_tokens: Some(produced as u64),

@@ -3,8 +3,12 @@
 //! stream token by token; an output schema constrains decoding through llguidance, so the
 //! reply always parses and validates (unless the token budget cuts it short). Sentence-embedding
 //! models (BERT, safetensors) run the same way as embedders: [`LocalModels`].
+//! Offered tools join the grammar: the reply is then one tool call (arguments valid for the
+//! tool's input schema) or the answer, as the tool choice allows; one call per turn.
 
 mod chat_template;
+mod choice;
+mod choice_out;
 mod constraint;
 #[cfg(feature = "hf-hub")]
 mod download;
@@ -35,7 +39,7 @@ pub use local_models::LocalModels;
 use self::error::LocalModelError;
 use self::replies::{Job, WORKERS};
 use self::worker::Worker;
-use super::request::{GenerateRequest, ToolChoice};
+use super::request::GenerateRequest;
 use super::stream::ModelStream;
 use super::{Model, ModelInfo};
 use crate::FlowError;
@@ -107,14 +111,6 @@ impl Model for GgufModel {
     ) -> BoxFuture<'static, Result<ModelStream, FlowError>> {
         let source = Arc::clone(&self.source);
         Box::pin(async move {
-            let must_call = !request.tools.is_empty()
-                && matches!(
-                    request.tool_choice,
-                    ToolChoice::Required | ToolChoice::Tool(_)
-                );
-            if must_call {
-                return Err(LocalModelError::ToolsRequired.into());
-            }
             let worker = source.worker().await?;
             let (opened, started) = oneshot::channel();
             let (deltas, receiver) = mpsc::channel(DELTA_BUFFER);

@@ -7,14 +7,19 @@
 mod common;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::StreamExt;
-use genflow_runtime::Status;
+use futures::future::BoxFuture;
+use genflow_runtime::model::middleware::{Middleware, ModelHook, ModelRequest, Next};
 use genflow_runtime::model::stream::ModelDelta;
 use genflow_runtime::model::{
-    EnvVars, FinishReason, GenerateRequest, GenerationConfig, Message, Models,
+    EnvVars, FinishReason, GenerateRequest, GenerateResponse, GenerationConfig, Message, Models,
+    Role, ToolChoice, ToolDefinition, ToolRequest,
 };
 use genflow_runtime::prelude::*;
+use genflow_runtime::{ActionSchemas, CanonicalSchema, FlowError, Status};
+use serde_json::json;
 
 const MODEL: &str = "local/SmolLM2-135M-Instruct.Q4_1";
 const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -277,4 +282,220 @@ async fn a_missing_model_says_how_to_get_one() {
     };
     assert_eq!(err.status(), Status::NotFound);
     assert!(err.message().contains("fetch-test-models"), "{err}");
+}
+
+/// Two tools with constrained inputs, as a model sees them.
+fn tools() -> Vec<ToolDefinition> {
+    let tool = |name: &str, description: &str, schema: serde_json::Value| ToolDefinition {
+        name: name.to_owned(),
+        description: description.to_owned(),
+        input_schema: CanonicalSchema::new(schema),
+    };
+    vec![
+        tool(
+            "weather",
+            "The weather forecast for a city.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "city": { "type": "string", "minLength": 1, "maxLength": 30 },
+                    "unit": { "enum": ["celsius", "fahrenheit"] }
+                },
+                "required": ["city", "unit"],
+                "additionalProperties": false
+            }),
+        ),
+        tool(
+            "add",
+            "Adds two whole numbers.",
+            json!({
+                "type": "object",
+                "properties": {
+                    "a": { "type": "integer", "minimum": -1000, "maximum": 1000 },
+                    "b": { "type": "integer", "minimum": -1000, "maximum": 1000 }
+                },
+                "required": ["a", "b"],
+                "additionalProperties": false
+            }),
+        ),
+    ]
+}
+
+/// The one tool request of `reply`, checked against the offered tool's schema with the
+/// runtime's validator.
+fn valid_call(reply: &GenerateResponse, offered: &[ToolDefinition]) -> ToolRequest {
+    assert_eq!(reply.finish_reason, FinishReason::ToolCalls, "{reply:?}");
+    assert_eq!(reply.text(), "", "a call carries no text: {reply:?}");
+    let [call] = reply.tool_requests()[..] else {
+        panic!("one call per turn: {reply:?}");
+    };
+    let tool = offered
+        .iter()
+        .find(|t| t.name == call.name)
+        .unwrap_or_else(|| panic!("an offered tool: {call:?}"));
+    ActionSchemas::from_json(tool.input_schema.value().clone(), json!({}))
+        .validate_input(&call.input)
+        .unwrap_or_else(|e| panic!("{call:?}: {e:?}"));
+    assert!(
+        call.id.as_deref().is_some_and(|id| !id.is_empty()),
+        "{call:?}"
+    );
+    call.clone()
+}
+
+fn with_tools(prompt: &str, choice: ToolChoice, seed: i64) -> GenerateRequest {
+    GenerateRequest {
+        tools: tools(),
+        tool_choice: choice,
+        ..ask(
+            prompt,
+            GenerationConfig {
+                temperature: Some(0.8),
+                seed: Some(seed),
+                max_output_tokens: Some(120),
+                ..GenerationConfig::default()
+            },
+        )
+    }
+}
+
+#[tokio::test]
+async fn a_required_call_names_an_offered_tool_with_valid_arguments() {
+    let Some(models) = models() else { return };
+    let model = models.resolve(Some(MODEL)).expect("resolves");
+    let prompts = [
+        "What is the weather in Paris?",
+        "What is 12 plus 30?",
+        "Hello!",
+    ];
+    for (seed, prompt) in prompts.into_iter().enumerate() {
+        let reply = model
+            .generate(with_tools(prompt, ToolChoice::Required, seed as i64))
+            .await
+            .expect("answers");
+        valid_call(&reply, &tools());
+    }
+}
+
+#[tokio::test]
+async fn a_named_tool_is_the_one_called() {
+    let Some(models) = models() else { return };
+    let model = models.resolve(Some(MODEL)).expect("resolves");
+    for name in ["add", "weather"] {
+        let reply = model
+            .generate(with_tools(
+                "What is the weather in Paris?",
+                ToolChoice::Tool(name.to_owned()),
+                1,
+            ))
+            .await
+            .expect("answers");
+        assert_eq!(valid_call(&reply, &tools()).name, name);
+    }
+    let err = model
+        .generate(with_tools("Hi", ToolChoice::Tool("nope".to_owned()), 1))
+        .await
+        .expect_err("not offered");
+    assert_eq!(err.status(), Status::InvalidArgument, "{err:?}");
+}
+
+#[tokio::test]
+async fn a_call_streams_as_a_tool_request_without_text() {
+    let Some(models) = models() else { return };
+    let model = models.resolve(Some(MODEL)).expect("resolves");
+    let request = with_tools("What is 2 plus 2?", ToolChoice::Required, 3);
+    let mut stream = model.stream(request.clone()).await.expect("opens");
+    let mut deltas = Vec::new();
+    while let Some(delta) = stream.next().await {
+        deltas.push(delta.expect("delta"));
+    }
+    assert!(
+        !deltas.iter().any(|d| matches!(d, ModelDelta::Text(_))),
+        "no raw JSON as text: {deltas:?}"
+    );
+    let requests = deltas
+        .iter()
+        .filter(|d| matches!(d, ModelDelta::ToolRequest { .. }))
+        .count();
+    assert_eq!(requests, 1, "{deltas:?}");
+    assert_eq!(
+        deltas.last(),
+        Some(&ModelDelta::Finish(FinishReason::ToolCalls))
+    );
+    let whole = model.generate(request).await.expect("answers");
+    valid_call(&whole, &tools());
+}
+
+/// How many times [`weather`] ran.
+static WEATHER_RUNS: AtomicUsize = AtomicUsize::new(0);
+
+/// Where to forecast. A bounded name lets the grammar close the call within the budget.
+#[derive(Deserialize, JsonSchema)]
+struct Place {
+    /// The city.
+    #[schemars(length(min = 1, max = 30))]
+    city: String,
+}
+
+/// The weather forecast for a city.
+#[tool]
+async fn weather(place: Place) -> Result<String, ToolError> {
+    WEATHER_RUNS.fetch_add(1, Ordering::SeqCst);
+    Ok(format!("Sunny and 21 degrees in {}.", place.city))
+}
+
+/// Forces a call of the tool named, then the answer once a result came back (a 135M model
+/// rarely chooses well on its own: the loop, not its judgement, is under test).
+struct CallFirst(&'static str);
+
+impl Middleware for CallFirst {
+    fn model<'a>(
+        &'a self,
+        mut request: ModelRequest,
+        next: Next<'a, ModelHook>,
+    ) -> BoxFuture<'a, Result<GenerateResponse, FlowError>> {
+        let answered = request
+            .request
+            .messages
+            .iter()
+            .any(|m| m.role == Role::Tool);
+        request.request.tool_choice = match answered {
+            false => ToolChoice::Tool(self.0.to_owned()),
+            true => ToolChoice::None,
+        };
+        next.run(request)
+    }
+}
+
+#[tokio::test]
+async fn the_tool_loop_runs_a_real_tool_then_answers() {
+    let Some(models) = models() else { return };
+    let generation = models
+        .generate()
+        .model(MODEL)
+        .prompt("What is the weather in Paris?")
+        .tool::<WeatherTool>()
+        .middleware(CallFirst("weather"))
+        .config(greedy(120))
+        .max_turns(3)
+        .run()
+        .await
+        .expect("answers within the turns");
+    assert!(
+        WEATHER_RUNS.load(Ordering::SeqCst) >= 1,
+        "the tool ran: {:?}",
+        generation.messages
+    );
+    let results: Vec<_> = generation
+        .messages
+        .iter()
+        .flat_map(|m| m.tool_responses())
+        .collect();
+    assert!(!results.is_empty(), "{:?}", generation.messages);
+    assert!(results.iter().all(|r| !r.is_error), "{results:?}");
+    let response = &generation.response;
+    assert!(response.tool_requests().is_empty(), "{response:?}");
+    assert_eq!(response.finish_reason, FinishReason::Stop, "{response:?}");
+    assert!(!response.text().trim().is_empty(), "{response:?}");
+    assert!(generation.turns >= 2, "a call, then the answer");
 }

@@ -4,7 +4,7 @@
 use llguidance::api::TopLevelGrammar;
 use llguidance::toktrie::{SimpleVob, TokEnv, TokenId};
 use llguidance::{Matcher, ParserFactory};
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use super::error::{LocalModelError, generation};
 
@@ -23,9 +23,12 @@ impl Grammars {
     }
 
     /// The grammar of `schema`; keywords llguidance cannot enforce fail here, before any token
-    /// is generated. JSON is compact (no optional whitespace), so a model cannot pad forever.
+    /// is generated. JSON is compact (no optional whitespace) and objects that do not say
+    /// whether other properties are allowed get none (see [`close_objects`]), so a model
+    /// cannot pad forever; what the grammar allows still validates.
     pub(crate) fn constraint(&self, schema: &Value) -> Result<Constraint, LocalModelError> {
         let mut schema = schema.clone();
+        close_objects(&mut schema);
         if let Some(object) = schema.as_object_mut() {
             object.insert(
                 "x-guidance".to_owned(),
@@ -44,6 +47,48 @@ impl Grammars {
     }
 }
 
+/// Sets `additionalProperties: false` on the object schemas in `schema` that list
+/// `properties` and leave other properties open (no `additionalProperties`,
+/// `patternProperties` or `unevaluatedProperties`), except the members of an `allOf`, whose
+/// properties combine.
+fn close_objects(schema: &mut Value) {
+    match schema {
+        Value::Object(map) => {
+            let open = [
+                "additionalProperties",
+                "patternProperties",
+                "unevaluatedProperties",
+            ]
+            .iter()
+            .all(|k| !map.contains_key(*k));
+            if open && map.contains_key("properties") {
+                map.insert("additionalProperties".to_owned(), Value::Bool(false));
+            }
+            close_within(map);
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_objects),
+        _ => {}
+    }
+}
+
+/// [`close_objects`] on the subschemas of the schema `map`.
+fn close_within(map: &mut Map<String, Value>) {
+    for (key, value) in map.iter_mut() {
+        match (key.as_str(), value) {
+            ("allOf", Value::Array(members)) => members
+                .iter_mut()
+                .filter_map(Value::as_object_mut)
+                .for_each(close_within),
+            (
+                "properties" | "patternProperties" | "$defs" | "definitions" | "dependentSchemas",
+                Value::Object(named),
+            ) => named.values_mut().for_each(close_objects),
+            ("enum" | "const" | "default" | "examples", _) => {}
+            (_, value) => close_objects(value),
+        }
+    }
+}
+
 impl Constraint {
     /// The tokens allowed next (the end-of-sequence token once the value is complete).
     pub(crate) fn allowed(&mut self) -> Result<SimpleVob, LocalModelError> {
@@ -58,5 +103,37 @@ impl Constraint {
     /// Whether the value is complete and nothing may follow.
     pub(crate) fn is_finished(&self) -> bool {
         self.0.is_stopped()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_objects_close_except_in_all_of_and_values() {
+        let mut schema = json!({
+            "type": "object",
+            "properties": { "a": { "properties": { "properties": {} } } },
+            "allOf": [{ "properties": { "c": { "properties": {} } } }],
+            "const": { "properties": {} },
+            "$defs": { "D": { "properties": {}, "patternProperties": {} } }
+        });
+        close_objects(&mut schema);
+        assert_eq!(
+            schema,
+            json!({
+                "type": "object",
+                "properties": { "a": {
+                    "properties": { "properties": {} }, "additionalProperties": false
+                } },
+                "allOf": [{ "properties": { "c": {
+                    "properties": {}, "additionalProperties": false
+                } } }],
+                "const": { "properties": {} },
+                "$defs": { "D": { "properties": {}, "patternProperties": {} } },
+                "additionalProperties": false
+            })
+        );
     }
 }

@@ -74,7 +74,8 @@ pub async fn rag_query(ctx: &FlowContext, input: QueryInput) -> Result<QueryOutp
     Ok(grounded(answer, &passages))
 }
 
-/// Answer a question from the bundled documents, streaming the model's text as it arrives.
+/// Answer a question from the bundled documents, streaming the answer's text as the model
+/// writes it: the chunks add up to the result's `answer`.
 #[flow(name = "ragQueryStream", stream = String, timeout = "60s")]
 pub async fn rag_query_stream(
     ctx: &FlowContext<String>,
@@ -87,13 +88,27 @@ pub async fn rag_query_stream(
         .prompt(prompt(&input, &passages))
         .output::<QueryOutput>()
         .stream();
+    // The model writes JSON: its `answer` grows in the partial outputs, and only that goes out
+    // (the citations are grounded after the reply, so streaming them would disagree).
+    let mut sent = String::new();
     while let Some(chunk) = stream.next().await {
-        if let GenerateChunk::Text { text, .. } = chunk {
-            ctx.send_chunk(text).await?;
+        if let GenerateChunk::PartialOutput { output, .. } = chunk
+            && let Some(answer) = output.get("answer").and_then(|a| a.as_str())
+            && let Some(more) = answer.strip_prefix(sent.as_str())
+            && !more.is_empty()
+        {
+            ctx.send_chunk(more.to_owned()).await?;
+            sent.push_str(more);
         }
     }
     let generated = stream.response().await?;
-    Ok(grounded(generated.output, &passages))
+    let output = grounded(generated.output, &passages);
+    if let Some(rest) = output.answer.strip_prefix(sent.as_str())
+        && !rest.is_empty()
+    {
+        ctx.send_chunk(rest.to_owned()).await?;
+    }
+    Ok(output)
 }
 
 /// The passages for a question: the bundled documents found by `searchDocs` (a traced tool
@@ -181,5 +196,32 @@ mod tests {
             .map(|m| m.text())
             .unwrap_or_default();
         assert!(prompt.contains("[tools] A tool is"), "{prompt}");
+    }
+
+    #[tokio::test]
+    async fn rag_query_stream_chunks_add_up_to_the_answer() {
+        let reply = r#"{"answer": "Chunks go out as the model writes them.", "citations": ["made-up"], "confidence": 0.5}"#;
+        let models = Models::new()
+            .model(ScriptedModel::new("scripted").text(reply))
+            .default_model("local/scripted");
+        let (ctx, mut chunks) = FlowContext::streaming(64);
+        let ctx = ctx.with_state(models);
+        let out = rag_query_stream(
+            &ctx,
+            QueryInput {
+                question: "How does streaming work?".into(),
+                context: vec![],
+            },
+        )
+        .await
+        .expect("answers");
+        drop(ctx);
+        let mut streamed = Vec::new();
+        while let Some(chunk) = chunks.recv().await {
+            streamed.push(chunk);
+        }
+        assert!(streamed.len() > 1, "{streamed:?}");
+        assert_eq!(streamed.concat(), out.answer);
+        assert!(!streamed.concat().contains("made-up"), "{streamed:?}");
     }
 }

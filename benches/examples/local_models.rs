@@ -173,7 +173,7 @@ fn schema(i: usize) -> Value {
     let mut kind = i * 5;
     while properties.len() < size {
         let (name, schema) = property(kind);
-        if properties.insert(name.to_owned(), schema).is_none() && (i + kind) % 3 != 0 {
+        if properties.insert(name.to_owned(), schema).is_none() && !(i + kind).is_multiple_of(3) {
             required.push(name);
         }
         kind += 1 + i % 3;

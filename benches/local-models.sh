@@ -18,10 +18,10 @@ GGUF="$GENFLOW_MODELS_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
 [ -s "$GGUF" ] || scripts/fetch-test-models
 
 echo "--- building genflow's benchmark (release)"
-cargo build --release --locked -q -p genflow-runtime --features local-models --example local_model_bench
+cargo build --release --locked -q -p genflow-bench --features local-models --example local_models
 (cd benches/llama-cpp && npm ci --no-audit --no-fund --loglevel=error)
 
 echo "--- genflow (candle), CANDLE_NUM_THREADS=$THREADS"
-CANDLE_NUM_THREADS="$THREADS" target/release/examples/local_model_bench
+CANDLE_NUM_THREADS="$THREADS" target/release/examples/local_models
 echo "--- llama.cpp (node-llama-cpp, prebuilt CPU binary), $THREADS thread(s)"
 node benches/llama-cpp/bench.mjs "$GGUF"

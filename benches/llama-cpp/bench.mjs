@@ -1,5 +1,5 @@
 // Tokens per second and time to first token of a GGUF chat model in llama.cpp (node-llama-cpp's
-// prebuilt CPU build), with the prompt, sampling and budget of genflow's local_model_bench, so
+// prebuilt CPU build), with the prompt, sampling and budget of genflow's benches/examples/local_models.rs, so
 // that benches/local-models.sh can put the two side by side.
 //
 //   node bench.mjs <model.gguf>      (RUNS, default 5; TOKENS, default 128; THREADS, default 1)
@@ -22,7 +22,7 @@ const load = performance.now();
 const model = await llama.loadModel({ modelPath });
 const loadMs = performance.now() - load;
 
-// The review schema of local_model_bench, as a llama.cpp grammar for the constrained runs.
+// The review schema of benches/examples/local_models.rs, as a llama.cpp grammar for the constrained runs.
 const schema = {
   type: "object",
   properties: {

@@ -1,43 +1,12 @@
 #!/usr/bin/env bash
-# Postgres store: installs pgserver (Postgres with pgvector, pinned in requirements.txt) into a
-# venv, starts a throwaway server from its binaries on 127.0.0.1 (a temporary data directory,
-# a free port, trust authentication), runs the store's tests against it, and stops it.
+# Postgres store: starts a throwaway Postgres with pgvector (server.sh), runs the store's tests
+# against it, and stops it.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 SUITE=postgres
 source "$here/../lib.sh"
-venv="${GENFLOW_PG_VENV:-/tmp/genflow-pg-venv}"
-
-echo "--- postgres: venv $venv"
-[ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-"$venv/bin/pip" install --quiet --disable-pip-version-check --no-cache-dir -r "$here/requirements.txt"
-# The binaries pgserver ships, found without importing it (its import sets up a lock file).
-bin="$("$venv/bin/python" -c 'import importlib.util, os
-spec = importlib.util.find_spec("pgserver")
-print(os.path.join(spec.submodule_search_locations[0], "pginstall", "bin"))')"
-port="$(free_port)"
-
-dir="$(mktemp -d /tmp/genflow-pg.XXXXXX)"
-# Postgres refuses to run as root: then the server runs as `nobody` (pgserver itself would add
-# a system user instead).
-as=()
-if [ "$(id -u)" = 0 ]; then
-  chown nobody "$dir"
-  as=(setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups --)
-fi
-stop() {
-  "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop >/dev/null 2>&1 || true
-  rm -rf "$dir"
-}
-trap stop EXIT
-
-echo "--- postgres: $("$bin/postgres" --version) on 127.0.0.1:$port"
-"${as[@]}" "$bin/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 --no-locale >"$dir/initdb.log" 2>&1 \
-  || { cat "$dir/initdb.log" >&2; exit 1; }
-"${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-  -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off" start >/dev/null \
-  || { cat "$dir/server.log" >&2; exit 1; }
-export GENFLOW_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+source "$here/server.sh"
+export GENFLOW_TEST_POSTGRES_URL="$POSTGRES_URL"
 
 echo "--- postgres: the store suite and replicas sharing one index"
 cargo test --locked --manifest-path "$ROOT/Cargo.toml" -p genflow-runtime --features postgres \

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use tracing_subscriber::filter::Targets;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 
@@ -39,6 +39,7 @@ pub fn captured(filter: &str) -> &'static Lines {
         let writer = lines.clone();
         let filter: Targets = filter.parse().expect("a valid log filter");
         tracing_subscriber::fmt()
+            .with_max_level(LevelFilter::TRACE)
             .with_writer(move || writer.clone())
             .with_ansi(false)
             .finish()

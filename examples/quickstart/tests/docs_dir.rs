@@ -39,7 +39,13 @@ fn models_dir() -> Option<PathBuf> {
 
 /// Starts the quickstart on `docs` and returns it with its `retrieval:` log line.
 fn start(docs: &str, models: &str) -> (Service, String) {
-    let service = Service::start_with(&[("DOCS_DIR", docs), ("GENFLOW_MODELS_DIR", models)]);
+    // The placeholder model answers (the folder also holds SmolLM2, which would answer by
+    // default): it cites nothing it was given, so the citations are the retrieved passages.
+    let service = Service::start_with(&[
+        ("DOCS_DIR", docs),
+        ("GENFLOW_MODELS_DIR", models),
+        ("GENFLOW_MODEL", "local/test"),
+    ]);
     let line = service.line_with("retrieval: ", INDEXING);
     (service, line)
 }

@@ -62,7 +62,8 @@ pub async fn search_docs(
 }
 
 /// Answer a question from the bundled documents.
-#[flow(name = "ragQuery", timeout = "30s")]
+// Generous: the default model is a small one on the CPU, whose replies take tens of seconds.
+#[flow(name = "ragQuery", timeout = "120s")]
 pub async fn rag_query(ctx: &FlowContext, input: QueryInput) -> Result<QueryOutput, FlowError> {
     let passages = retrieve(ctx, &input).await?;
     let answer = ctx
@@ -76,7 +77,7 @@ pub async fn rag_query(ctx: &FlowContext, input: QueryInput) -> Result<QueryOutp
 
 /// Answer a question from the bundled documents, streaming the answer's text as the model
 /// writes it: the chunks add up to the result's `answer`.
-#[flow(name = "ragQueryStream", stream = String, timeout = "60s")]
+#[flow(name = "ragQueryStream", stream = String, timeout = "180s")]
 pub async fn rag_query_stream(
     ctx: &FlowContext<String>,
     input: QueryInput,

@@ -7,35 +7,15 @@
 
 mod support;
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use serde_json::{Value, json};
 use support::Service;
+
+/// The file that tells the embedding model is there.
+const MINILM: &str = "all-MiniLM-L6-v2/model.safetensors";
 
 /// How long indexing at start-up may take (loading the model included).
 const INDEXING: Duration = Duration::from_secs(120);
-
-/// The models folder holding all-MiniLM-L6-v2, or `None` (after a note) without it.
-fn models_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models"),
-        PathBuf::from,
-    );
-    if dir.join("all-MiniLM-L6-v2/model.safetensors").is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "all-MiniLM-L6-v2 is missing from {}: run ./scripts/fetch-test-models",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: all-MiniLM-L6-v2 is not in {}; run ./scripts/fetch-test-models",
-        dir.display()
-    );
-    None
-}
 
 /// Starts the quickstart on `docs` and returns it with its `retrieval:` log line.
 fn start(docs: &str, models: &str) -> (Service, String) {
@@ -52,7 +32,9 @@ fn start(docs: &str, models: &str) -> (Service, String) {
 
 #[tokio::test]
 async fn a_folder_is_indexed_once_and_answers_paraphrases_with_its_paths() {
-    let Some(models) = models_dir() else { return };
+    let Some(models) = support::models_dir_holding(MINILM) else {
+        return;
+    };
     let models = models.to_string_lossy().into_owned();
     let folder = tempfile::tempdir().expect("temp dir");
     let write = |path: &str, text: &str| {
@@ -86,15 +68,7 @@ async fn a_folder_is_indexed_once_and_answers_paraphrases_with_its_paths() {
     assert!(folder.path().join(".genflow-index.sqlite").is_file());
     // No content word in common with the billing passage. The offline model cites nothing
     // it was given, so the citations are the retrieved passages, best first.
-    let reply: Value = reqwest::Client::new()
-        .post(format!("{}/ragQuery", service.base))
-        .json(&json!({"data": {"question": "When do I get my bill?"}}))
-        .send()
-        .await
-        .expect("POST /ragQuery")
-        .json()
-        .await
-        .expect("json");
+    let reply = service.rag_query("When do I get my bill?").await;
     assert_eq!(
         reply["result"]["citations"][0], "guide/billing.md#0",
         "{reply}"

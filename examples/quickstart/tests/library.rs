@@ -3,6 +3,8 @@
 //! `GENFLOW_MODELS_DIR` or `target/models`; without its files those tests are skipped with a
 //! note, and fail when CI is set), and by keywords without it.
 
+mod support;
+
 use genflow_runtime::FlowContext;
 use quickstart::library::{Library, Settings};
 
@@ -36,7 +38,6 @@ async fn keywords_alone_miss_a_paraphrase_and_find_shared_words() {
 
 #[cfg(feature = "local")]
 mod local {
-    use std::path::PathBuf;
 
     use genflow_runtime::model::EnvVars;
     use genflow_runtime::model::providers::LocalModels;
@@ -45,22 +46,7 @@ mod local {
 
     /// The models folder with all-MiniLM-L6-v2, or `None` (after a note) without it.
     pub fn models() -> Option<LocalModels> {
-        let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-            || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models"),
-            PathBuf::from,
-        );
-        if !dir.join("all-MiniLM-L6-v2/model.safetensors").is_file() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "all-MiniLM-L6-v2 is missing from {}: run ./scripts/fetch-test-models",
-                dir.display()
-            );
-            eprintln!(
-                "skipped: all-MiniLM-L6-v2 is not in {}; run ./scripts/fetch-test-models",
-                dir.display()
-            );
-            return None;
-        }
+        let dir = support::models_dir_holding("all-MiniLM-L6-v2/model.safetensors")?;
         Some(LocalModels::from_env(&EnvVars::from_pairs([])).models_dir(dir))
     }
 

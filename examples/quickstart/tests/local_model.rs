@@ -6,8 +6,6 @@
 
 mod support;
 
-use std::path::PathBuf;
-
 use serde_json::{Value, json};
 use support::Service;
 
@@ -17,30 +15,15 @@ const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 /// The ids of the bundled documents, the passages `ragQuery` may cite.
 const DOCUMENTS: [&str; 5] = ["flows", "tools", "streaming", "registry", "errors"];
 
-/// The models folder holding the weights, or `None` (after a note).
-fn models_dir() -> Option<String> {
-    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models"),
-        PathBuf::from,
-    );
-    if !dir.join(FILE).is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{FILE} is missing from {}: run ./scripts/fetch-test-models",
-            dir.display()
-        );
-        eprintln!("skipped: {FILE} is not in {}", dir.display());
-        return None;
-    }
-    Some(dir.to_string_lossy().into_owned())
-}
-
-/// Slow on a loaded machine (a 30 s flow deadline for prefill and the reply on a debug build):
+/// Slow on a loaded machine (prefill and the reply within the flow's deadline on a debug build):
 /// `scripts/test` runs it with `--ignored` and one candle thread.
 #[tokio::test]
 #[ignore = "runs the real model: cargo test -p quickstart --test local_model -- --ignored"]
 async fn with_the_weights_in_the_models_folder_the_local_model_answers_rag_query() {
-    let Some(dir) = models_dir() else { return };
+    let Some(dir) = support::models_dir_holding(FILE) else {
+        return;
+    };
+    let dir = dir.to_string_lossy();
     let service = Service::start_with(&[("GENFLOW_MODELS_DIR", &dir), ("CANDLE_NUM_THREADS", "1")]);
     let output = service.output();
     assert!(
@@ -83,15 +66,7 @@ async fn without_weights_and_downloads_the_banner_names_local_test_and_the_fetch
     ] {
         assert!(output.contains(said), "{said}:\n{output}");
     }
-    let body: Value = reqwest::Client::new()
-        .post(format!("{}/ragQuery", service.base))
-        .json(&json!({"data": {"question": "How do tools work?"}}))
-        .send()
-        .await
-        .expect("POST /ragQuery")
-        .json()
-        .await
-        .expect("json");
+    let body = service.rag_query("How do tools work?").await;
     assert_eq!(
         body["result"]["answer"], "a",
         "local/test's placeholder: {body}"

@@ -2,6 +2,7 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Duration;
@@ -71,6 +72,19 @@ impl Service {
         }
     }
 
+    /// `POST /ragQuery` with `question`: the reply's JSON body, whatever its status.
+    pub async fn rag_query(&self, question: &str) -> serde_json::Value {
+        reqwest::Client::new()
+            .post(format!("{}/ragQuery", self.base))
+            .json(&serde_json::json!({"data": {"question": question}}))
+            .send()
+            .await
+            .expect("POST /ragQuery")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// Everything the process wrote to stdout and stderr so far.
     pub fn output(&self) -> String {
         self.output
@@ -127,4 +141,26 @@ pub fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
+}
+
+/// The models folder (`GENFLOW_MODELS_DIR`, else the workspace's `target/models`) when it holds
+/// `file`; else `None` after a note, or a failure when CI is set (CI fetches the weights).
+pub fn models_dir_holding(file: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models"),
+        PathBuf::from,
+    );
+    if dir.join(file).is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{file} is missing from {}: run ./scripts/fetch-test-models",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {file} is not in {}; run ./scripts/fetch-test-models",
+        dir.display()
+    );
+    None
 }

@@ -1,31 +1,46 @@
 //! [`Constraint`]: an output JSON Schema compiled by llguidance to a grammar that allows, at each
 //! step, only the tokens that keep the reply a valid prefix of a value the schema accepts.
 
+use std::sync::Arc;
+
 use llguidance::api::TopLevelGrammar;
 use llguidance::toktrie::{SimpleVob, TokEnv, TokenId};
 use llguidance::{Matcher, ParserFactory};
 use serde_json::{Map, Value, json};
 
+use super::digits::{DigitRun, DigitTokens};
 use super::error::{LocalModelError, generation};
 
 /// Compiles schemas against one tokenizer.
-pub(crate) struct Grammars(ParserFactory);
+pub(crate) struct Grammars {
+    factory: ParserFactory,
+    digits: Arc<DigitTokens>,
+}
 
-/// One reply's grammar state.
-pub(crate) struct Constraint(Matcher);
+/// One reply's grammar state, and the digits its numbers may still take.
+pub(crate) struct Constraint {
+    matcher: Matcher,
+    digits: Arc<DigitTokens>,
+    run: DigitRun,
+}
 
 impl Grammars {
     /// For the tokenizer `env`.
     pub(crate) fn new(env: &TokEnv) -> Result<Self, LocalModelError> {
         let mut factory = ParserFactory::new_simple(env).map_err(generation)?;
         factory.quiet();
-        Ok(Grammars(factory))
+        Ok(Grammars {
+            factory,
+            digits: Arc::new(DigitTokens::new(env.tok_trie())),
+        })
     }
 
     /// The grammar of `schema`; keywords llguidance cannot enforce fail here, before any token
     /// is generated. JSON is compact (no optional whitespace) and objects that do not say
     /// whether other properties are allowed get none (see [`close_objects`]), so a model
-    /// cannot pad forever; what the grammar allows still validates.
+    /// cannot pad forever; numbers take at most [`MAX_DIGITS`](super::digits::MAX_DIGITS)
+    /// digits per part, so a reply cannot write digits forever either; what the grammar
+    /// allows still validates.
     pub(crate) fn constraint(&self, schema: &Value) -> Result<Constraint, LocalModelError> {
         let mut schema = schema.clone();
         close_objects(&mut schema);
@@ -36,13 +51,17 @@ impl Grammars {
             );
         }
         let parser = self
-            .0
+            .factory
             .create_parser(TopLevelGrammar::from_json_schema(schema))
             .map_err(|e| LocalModelError::UnsupportedSchema(e.to_string()))?;
         let matcher = Matcher::new(Ok(parser));
         match matcher.get_error() {
             Some(e) => Err(LocalModelError::UnsupportedSchema(e)),
-            None => Ok(Constraint(matcher)),
+            None => Ok(Constraint {
+                matcher,
+                digits: Arc::clone(&self.digits),
+                run: DigitRun::default(),
+            }),
         }
     }
 }
@@ -92,17 +111,20 @@ fn close_within(map: &mut Map<String, Value>) {
 impl Constraint {
     /// The tokens allowed next (the end-of-sequence token once the value is complete).
     pub(crate) fn allowed(&mut self) -> Result<SimpleVob, LocalModelError> {
-        self.0.compute_mask().map_err(generation)
+        let mut mask = self.matcher.compute_mask().map_err(generation)?;
+        self.run.cap(&self.digits, &mut mask);
+        Ok(mask)
     }
 
-    /// Advances past `token`.
-    pub(crate) fn consume(&mut self, token: TokenId) -> Result<(), LocalModelError> {
-        self.0.consume_token(token).map_err(generation)
+    /// Advances past `token`, whose text is `bytes`.
+    pub(crate) fn consume(&mut self, token: TokenId, bytes: &[u8]) -> Result<(), LocalModelError> {
+        self.run.push(bytes);
+        self.matcher.consume_token(token).map_err(generation)
     }
 
     /// Whether the value is complete and nothing may follow.
     pub(crate) fn is_finished(&self) -> bool {
-        self.0.is_stopped()
+        self.matcher.is_stopped()
     }
 }
 

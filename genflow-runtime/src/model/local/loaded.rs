@@ -178,7 +178,7 @@ impl LoadedModel {
             let mask = constraint.as_mut().map(Constraint::allowed).transpose()?;
             let size = self.vocabulary.size();
             let token = sampler
-                .sample(&logits, |i| {
+                .sample(&mut logits, |i| {
                     i < size && mask.as_ref().is_none_or(|m| m.is_allowed(i as u32))
                 })
                 .ok_or_else(|| generation("no token is allowed next"))?;
@@ -187,7 +187,7 @@ impl LoadedModel {
                 break FinishReason::Stop;
             }
             if let Some(constraint) = &mut constraint {
-                constraint.consume(token)?;
+                constraint.consume(token, self.vocabulary.bytes(token))?;
             }
             match text.push(self.vocabulary.bytes(token)) {
                 Step::Text(t) => {

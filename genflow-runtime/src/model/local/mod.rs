@@ -1,7 +1,8 @@
 //! In-process chat models from GGUF files (feature `local-models`): `local/<name>` runs the
 //! file found for `<name>` with candle on the CPU, on a dedicated thread per file. Replies
 //! stream token by token; an output schema constrains decoding through llguidance, so the
-//! reply always parses and validates (unless the token budget cuts it short). Sentence-embedding
+//! reply always parses and validates (unless the token budget cuts it short; a number's
+//! digits are capped, so it cannot run on). Sentence-embedding
 //! models (BERT, safetensors) run the same way as embedders: [`LocalModels`].
 //! Offered tools join the grammar: the reply is then one tool call (arguments valid for the
 //! tool's input schema) or the answer, as the tool choice allows; one call per turn.
@@ -10,6 +11,7 @@ mod chat_template;
 mod choice;
 mod choice_out;
 mod constraint;
+mod digits;
 #[cfg(feature = "hf-hub")]
 mod download;
 mod embedder;

@@ -1,6 +1,9 @@
 //! [`Sampler`]: picks the next token from the logits: greedy at temperature 0, else softmax at
 //! the temperature over the top-k and top-p candidates, with a seedable generator. Tokens a
-//! grammar forbids are never candidates.
+//! grammar forbids are never candidates; tokens of the reply's recent past weigh less, so a
+//! small model does not loop on one sentence.
+
+use std::collections::VecDeque;
 
 use crate::model::request::GenerationConfig;
 
@@ -8,6 +11,11 @@ use crate::model::request::GenerationConfig;
 const DEFAULT_TEMPERATURE: f64 = 0.2;
 /// Top-p when the request sets none.
 const DEFAULT_TOP_P: f64 = 0.9;
+/// Repetition penalty when the request sets none (`repeat_penalty`; 1 turns it off).
+const DEFAULT_REPEAT_PENALTY: f64 = 1.1;
+/// How many of the reply's last tokens are penalized when the request does not say
+/// (`repeat_last_n`).
+const DEFAULT_REPEAT_LAST_N: usize = 64;
 
 /// Sampling settings and the random generator of one reply.
 pub(crate) struct Sampler {
@@ -15,11 +23,21 @@ pub(crate) struct Sampler {
     temperature: f64,
     top_p: f64,
     top_k: usize,
+    repeat_penalty: f32,
+    /// The reply's last tokens, at most `repeat_last_n`.
+    recent: VecDeque<u32>,
+    repeat_last_n: usize,
 }
 
 impl Sampler {
-    /// From the request's temperature, top-p, top-k and seed (random without one).
+    /// From the request's temperature, top-p, top-k and seed (random without one), and the
+    /// `repeat_penalty` and `repeat_last_n` of its extra fields (llama.cpp's and Ollama's
+    /// names and meaning).
     pub(crate) fn new(config: &GenerationConfig) -> Self {
+        let extra = |key: &str| config.extra.get(key);
+        let repeat_last_n = extra("repeat_last_n")
+            .and_then(serde_json::Value::as_u64)
+            .map_or(DEFAULT_REPEAT_LAST_N, |n| n as usize);
         Sampler {
             rng: config.seed.map_or_else(fastrand::Rng::new, |seed| {
                 fastrand::Rng::with_seed(seed as u64)
@@ -27,17 +45,51 @@ impl Sampler {
             temperature: config.temperature.unwrap_or(DEFAULT_TEMPERATURE),
             top_p: config.top_p.unwrap_or(DEFAULT_TOP_P),
             top_k: config.top_k.map_or(usize::MAX, |k| k.max(1) as usize),
+            repeat_penalty: extra("repeat_penalty")
+                .and_then(serde_json::Value::as_f64)
+                .unwrap_or(DEFAULT_REPEAT_PENALTY) as f32,
+            recent: VecDeque::with_capacity(repeat_last_n),
+            repeat_last_n,
         }
     }
 
-    /// The next token among those `allowed`, or `None` when none is. Tokens whose weight is
+    /// The next token among those `allowed`, or `None` when none is. Logits of recent tokens
+    /// are first divided by the penalty (multiplied when negative). Tokens whose weight is
     /// below e^-30 of the best one's (together under 10^-8 for any vocabulary) are dropped
     /// before sorting.
     pub(crate) fn sample(
         &mut self,
-        logits: &[f32],
+        logits: &mut [f32],
         allowed: impl Fn(usize) -> bool,
     ) -> Option<u32> {
+        self.penalize(logits);
+        let token = self.pick(logits, allowed)?;
+        if self.repeat_last_n > 0 {
+            if self.recent.len() == self.repeat_last_n {
+                self.recent.pop_front();
+            }
+            self.recent.push_back(token);
+        }
+        Some(token)
+    }
+
+    /// Lowers the logits of the recent tokens, once each.
+    fn penalize(&self, logits: &mut [f32]) {
+        let mut seen: Vec<u32> = self.recent.iter().copied().collect();
+        seen.sort_unstable();
+        seen.dedup();
+        for token in seen {
+            if let Some(l) = logits.get_mut(token as usize) {
+                *l = if *l > 0.0 {
+                    *l / self.repeat_penalty
+                } else {
+                    *l * self.repeat_penalty
+                };
+            }
+        }
+    }
+
+    fn pick(&mut self, logits: &[f32], allowed: impl Fn(usize) -> bool) -> Option<u32> {
         let allowed_logits = || {
             logits
                 .iter()
@@ -84,22 +136,25 @@ impl Sampler {
 mod tests {
     use super::*;
 
+    /// Sampling alone: no repetition penalty.
     fn config(temperature: f64, seed: i64) -> GenerationConfig {
-        GenerationConfig {
+        let mut config = GenerationConfig {
             temperature: Some(temperature),
             top_p: Some(1.0),
             seed: Some(seed),
             ..GenerationConfig::default()
-        }
+        };
+        config.extra.insert("repeat_penalty".into(), 1.0.into());
+        config
     }
 
     #[test]
     fn temperature_zero_is_greedy_among_the_allowed() {
         let mut s = Sampler::new(&config(0.0, 1));
         let logits = [1.0, 5.0, 3.0, f32::NEG_INFINITY];
-        assert_eq!(s.sample(&logits, |_| true), Some(1));
-        assert_eq!(s.sample(&logits, |i| i != 1), Some(2));
-        assert_eq!(s.sample(&logits, |i| i == 3), None);
+        assert_eq!(s.sample(&mut logits.clone(), |_| true), Some(1));
+        assert_eq!(s.sample(&mut logits.clone(), |i| i != 1), Some(2));
+        assert_eq!(s.sample(&mut logits.clone(), |i| i == 3), None);
     }
 
     #[test]
@@ -108,7 +163,7 @@ mod tests {
         let draw = |seed| {
             let mut s = Sampler::new(&config(1.0, seed));
             (0..20)
-                .map(|_| s.sample(&logits, |_| true))
+                .map(|_| s.sample(&mut logits.clone(), |_| true))
                 .collect::<Vec<_>>()
         };
         assert_eq!(draw(7), draw(7));
@@ -117,6 +172,32 @@ mod tests {
             top_p: Some(0.01),
             ..config(1.0, 3)
         });
-        assert!((0..20).all(|_| narrow.sample(&logits, |_| true) == Some(49)));
+        assert!((0..20).all(|_| narrow.sample(&mut logits.clone(), |_| true) == Some(49)));
+    }
+
+    #[test]
+    fn recent_tokens_weigh_less_until_they_leave_the_window() {
+        let extra = |penalty: f64| {
+            let mut config = config(0.0, 1);
+            config.extra.insert("repeat_penalty".into(), penalty.into());
+            config.extra.insert("repeat_last_n".into(), 2.into());
+            config
+        };
+        // Token 1 leads by 10%: a penalty of 1.2 lets 0 then 2 win while 1 is in the window,
+        // and a negative logit is pushed further down.
+        let logits = [1.0, 1.1, 0.99, -0.5];
+        let mut s = Sampler::new(&extra(1.2));
+        let picks: Vec<_> = (0..4)
+            .map(|_| s.sample(&mut logits.clone(), |_| true))
+            .collect();
+        assert_eq!(picks, [Some(1), Some(0), Some(2), Some(1)]);
+        let mut negative = [-1.0, -1.1];
+        let mut s = Sampler::new(&extra(1.2));
+        assert_eq!(s.sample(&mut negative.clone(), |_| true), Some(0));
+        s.sample(&mut negative, |_| true);
+        assert!((negative[0] + 1.2).abs() < 1e-6, "{negative:?}");
+        // A penalty of 1 changes nothing.
+        let mut s = Sampler::new(&extra(1.0));
+        assert!((0..4).all(|_| s.sample(&mut logits.clone(), |_| true) == Some(1)));
     }
 }

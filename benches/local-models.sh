@@ -19,7 +19,9 @@ GGUF="$GENFLOW_MODELS_DIR/SmolLM2-135M-Instruct.Q4_1.gguf"
 
 echo "--- building genflow's benchmark (release)"
 cargo build --release --locked -q -p genflow-bench --features local-models --example local_models
-(cd benches/llama-cpp && npm ci --no-audit --no-fund --loglevel=error)
+# `npm install` keeps to the lock file; npm 11's `npm ci` rejects it for the other platforms'
+# optional binaries it leaves out.
+(cd benches/llama-cpp && npm install --no-audit --no-fund --loglevel=error)
 
 echo "--- genflow (candle), CANDLE_NUM_THREADS=$THREADS"
 CANDLE_NUM_THREADS="$THREADS" target/release/examples/local_models

@@ -9,7 +9,8 @@
 # as the program reads them). quality reads a collection in BEIR's layout (corpus.jsonl,
 # queries.jsonl, qrels/test.tsv): keyword-only, plus vector-only and hybrid with the local
 # MiniLM embedder when FEATURES includes local-models (all-MiniLM-L6-v2 in GENFLOW_MODELS_DIR,
-# default target/models, as scripts/fetch-test-models puts it).
+# default target/models, as scripts/fetch-test-models puts it). benches/cranfield-to-beir.py
+# turns the Cranfield collection into that layout (docs/performance.md has its figures).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 SUITE=retrieval

@@ -125,6 +125,21 @@ pub struct ActionMeta {
     pub redact: bool,
     /// Offered as a tool over the Model Context Protocol (`#[flow(mcp = false)]` clears it).
     pub mcp: bool,
+    /// The model call the action is, for its span's OpenTelemetry GenAI attributes (an
+    /// embedder's, for example).
+    pub gen_ai: Option<GenAiCall>,
+}
+
+/// A model call as OpenTelemetry's GenAI conventions describe it: `gen_ai.operation.name`
+/// (`embeddings`, `chat`, ...), `gen_ai.provider.name` and `gen_ai.request.model`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GenAiCall {
+    /// The operation, such as `"embeddings"`.
+    pub operation: &'static str,
+    /// The provider, such as `"openai"`.
+    pub provider: &'static str,
+    /// The model, such as `"text-embedding-3-small"`.
+    pub model: &'static str,
 }
 
 impl ActionMeta {
@@ -140,6 +155,7 @@ impl ActionMeta {
             state: &[],
             redact: false,
             mcp: true,
+            gen_ai: None,
         }
     }
 
@@ -176,6 +192,12 @@ impl ActionMeta {
     /// Keeps the action off the Model Context Protocol server.
     pub const fn no_mcp(mut self) -> Self {
         self.mcp = false;
+        self
+    }
+
+    /// Describes the action as a model call on its span.
+    pub const fn gen_ai(mut self, call: GenAiCall) -> Self {
+        self.gen_ai = Some(call);
         self
     }
 

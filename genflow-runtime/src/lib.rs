@@ -63,7 +63,9 @@ pub mod telemetry;
 mod tls;
 mod validate;
 
-pub use action::{Action, ActionKind, ActionMeta, Flow, SourceLocation, StateRequirement, Tool};
+pub use action::{
+    Action, ActionKind, ActionMeta, Flow, GenAiCall, SourceLocation, StateRequirement, Tool,
+};
 pub use canonical_schema::CanonicalSchema;
 pub use context::FlowContext;
 pub use contract::{FlowInput, FlowOutput, IntoFlowError, StreamChunk, ToolParam};

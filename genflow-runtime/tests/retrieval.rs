@@ -15,7 +15,7 @@ use genflow_runtime::retrieval::{
 };
 use genflow_runtime::telemetry::{Telemetry, TraceData};
 use genflow_runtime::{ActionKind, RegistryError, RunOptions};
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// A deterministic test embedding: how often each letter a–z occurs. Enough to rank texts
 /// sharing letters; not a model of meaning.
@@ -304,6 +304,23 @@ async fn retrieval_actions_are_registered_run_by_name_and_traced() {
             "/{ask,t:flow}/{docs,t:action,s:retriever}/{test/letters,t:action,s:embedder}"
         ))
     );
+    // The embedder's span is a model call by OpenTelemetry's GenAI conventions; the others
+    // are not.
+    let gen_ai = |name: &str| {
+        let span = trace.spans.values().find(|s| s["displayName"] == name);
+        let attributes = &span.expect("span")["attributes"];
+        [
+            "gen_ai.operation.name",
+            "gen_ai.provider.name",
+            "gen_ai.request.model",
+        ]
+        .map(|key| attributes[key].clone())
+    };
+    assert_eq!(
+        gen_ai("test/letters"),
+        [json!("embeddings"), json!("test"), json!("letters")]
+    );
+    assert_eq!(gen_ai("docs"), [Value::Null, Value::Null, Value::Null]);
 }
 
 #[test]

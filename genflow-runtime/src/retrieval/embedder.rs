@@ -110,7 +110,8 @@ impl Embedder {
                 }
             },
         )
-        .description(&format!("Embeds text with {}", model.info().name));
+        .description(&format!("Embeds text with {}", model.info().name))
+        .gen_ai("embeddings", &model.info().provider, model_id(model.info()));
         Embedder { action, model }
     }
 
@@ -141,6 +142,12 @@ impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_tuple("Embedder").field(&self.info().name).finish()
     }
+}
+
+/// The model's id without its provider prefix (`text-embedding-3-small` of
+/// `openai/text-embedding-3-small`).
+fn model_id(info: &EmbedderInfo) -> &str {
+    info.name.split_once('/').map_or(&info.name, |(_, id)| id)
 }
 
 /// Calls `model`, checking that it answered one vector per text, all of one length.

@@ -19,7 +19,9 @@ use serde_json::Value;
 use super::{DynAction, Invocation, Run, start_json};
 use crate::contract::{FlowInput, FlowOutput};
 use crate::schema::decode;
-use crate::{ActionKind, ActionMeta, ActionSchemas, FlowContext, FlowError, SourceLocation};
+use crate::{
+    ActionKind, ActionMeta, ActionSchemas, FlowContext, FlowError, GenAiCall, SourceLocation,
+};
 
 /// The function of a [`DynamicAction`]: its context and (validated) JSON input to its JSON
 /// output.
@@ -96,6 +98,18 @@ impl DynamicAction {
     #[must_use]
     pub fn timeout(self, timeout: Duration) -> Self {
         self.edit(|meta| meta.timeout(timeout))
+    }
+
+    /// Describes the action as a call of `provider`'s `model` (`operation`: `embeddings`, ...)
+    /// on its span, with OpenTelemetry's GenAI attributes.
+    #[must_use]
+    pub fn gen_ai(self, operation: &'static str, provider: &str, model: &str) -> Self {
+        let call = GenAiCall {
+            operation,
+            provider: intern(provider),
+            model: intern(model),
+        };
+        self.edit(|meta| meta.gen_ai(call))
     }
 
     fn edit(self, change: impl FnOnce(ActionMeta) -> ActionMeta) -> Self {

@@ -56,10 +56,18 @@ impl ActionSpan {
                 "genkit:input" = Empty,
                 "genkit:output" = Empty,
                 "genkit:state" = Empty,
+                "gen_ai.operation.name" = Empty,
+                "gen_ai.provider.name" = Empty,
+                "gen_ai.request.model" = Empty,
                 "otel.status_code" = Empty,
                 "otel.status_description" = Empty,
             )
         });
+        if let Some(call) = meta.gen_ai {
+            span.record("gen_ai.operation.name", call.operation);
+            span.record("gen_ai.provider.name", call.provider);
+            span.record("gen_ai.request.model", call.model);
+        }
         if let Some(parent) = remote {
             super::join_remote(&span, parent);
         }

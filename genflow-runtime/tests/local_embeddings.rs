@@ -4,7 +4,7 @@
 
 #![cfg(feature = "local-models")]
 
-use std::path::PathBuf;
+mod common;
 
 use genflow_runtime::Status;
 use genflow_runtime::model::EnvVars;
@@ -14,29 +14,9 @@ use genflow_runtime::retrieval::{EmbedPurpose, Embedder};
 
 const NAME: &str = "all-MiniLM-L6-v2";
 
-/// The models folder.
-fn models_dir() -> PathBuf {
-    std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/models"),
-        PathBuf::from,
-    )
-}
-
 /// The embedder `local/all-MiniLM-L6-v2`, or `None` (after a note) when its files are missing.
 fn embedder() -> Option<Embedder> {
-    let dir = models_dir();
-    if !dir.join(NAME).join("model.safetensors").is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{NAME} is missing from {}: run ./scripts/fetch-test-models",
-            dir.display()
-        );
-        eprintln!(
-            "skipped: {NAME} is not in {}; run ./scripts/fetch-test-models",
-            dir.display()
-        );
-        return None;
-    }
+    let dir = common::models::models_dir_holding(&format!("{NAME}/model.safetensors"))?;
     let embedder = LocalModels::from_env(&EnvVars::from_pairs([]))
         .models_dir(dir)
         .embedder(NAME)
@@ -129,7 +109,7 @@ async fn long_texts_are_cut_to_the_models_length() {
 #[tokio::test]
 async fn a_missing_model_is_not_found() {
     let err = LocalModels::from_env(&EnvVars::from_pairs([]))
-        .models_dir(models_dir())
+        .models_dir(std::env::temp_dir())
         .embedder("no-such-embedder")
         .expect_err("missing");
     assert_eq!(err.status(), Status::NotFound);

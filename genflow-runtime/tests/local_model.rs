@@ -6,7 +6,6 @@
 
 mod common;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::StreamExt;
@@ -26,22 +25,7 @@ const FILE: &str = "SmolLM2-135M-Instruct.Q4_1.gguf";
 
 /// The catalog with the models folder, or `None` (after a note) when the weights are missing.
 fn models() -> Option<Models> {
-    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/models"),
-        PathBuf::from,
-    );
-    if !dir.join(FILE).is_file() {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{FILE} is missing from {}: run ./scripts/fetch-test-models",
-            dir.display()
-        );
-        eprintln!(
-            "skipped: {FILE} is not in {}; run ./scripts/fetch-test-models",
-            dir.display()
-        );
-        return None;
-    }
+    let dir = common::models::models_dir_holding(FILE)?;
     let dir = dir.to_string_lossy().into_owned();
     Some(Models::from_vars(&EnvVars::from_pairs([(
         "GENFLOW_MODELS_DIR",

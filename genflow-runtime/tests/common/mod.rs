@@ -6,6 +6,7 @@
 )]
 
 pub mod log;
+pub mod models;
 
 use std::future::Future;
 use std::time::Duration;

@@ -1,0 +1,26 @@
+//! The models folder of the local-model tests: `GENFLOW_MODELS_DIR`, else the workspace's
+//! `target/models`, as `scripts/fetch-test-models` fills it.
+
+use std::path::PathBuf;
+
+/// The models folder when it holds `file` (a path inside it); else `None` after a note, or a
+/// failure when CI is set (CI fetches the weights).
+pub fn models_dir_holding(file: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
+        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/models"),
+        PathBuf::from,
+    );
+    if dir.join(file).is_file() {
+        return Some(dir);
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "{file} is missing from {}: run ./scripts/fetch-test-models",
+        dir.display()
+    );
+    eprintln!(
+        "skipped: {file} is not in {}; run ./scripts/fetch-test-models",
+        dir.display()
+    );
+    None
+}

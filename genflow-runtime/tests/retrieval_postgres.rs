@@ -1,6 +1,6 @@
 //! The Postgres store against a real Postgres with pgvector (`interop/postgres/run.sh` starts
 //! one on 127.0.0.1 and sets `GENFLOW_TEST_POSTGRES_URL`): the store suite every store passes,
-//! and several stores sharing one table. Without the URL the tests are skipped with a note,
+//! several stores sharing one table, and an index built after a bulk load. Without the URL the tests are skipped with a note,
 //! except in CI, where they fail.
 
 #![cfg(feature = "postgres")]
@@ -147,6 +147,83 @@ async fn replicas_share_one_index() {
             .await
             .expect("hashes")
             .is_empty()
+    );
+}
+
+/// Whether `table` has its HNSW index, by Postgres's catalog.
+async fn has_vector_index(url: &str, table: &str) -> bool {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .expect("connects");
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_indexes WHERE tablename = $1 AND indexdef LIKE '%hnsw%'",
+            &[&table],
+        )
+        .await
+        .expect("reads the catalog");
+    row.get::<_, i64>(0) == 1
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deferred_vector_index_is_built_after_the_load() {
+    let Some(url) = url() else { return };
+    let table = table("deferred");
+    let store = PgVectorStore::connect(
+        PgConfig::new(url.as_str())
+            .table(table.clone())
+            .defer_vector_index(),
+    )
+    .await
+    .expect("connects");
+    let early = store
+        .build_vector_index()
+        .await
+        .expect_err("no embedding length yet");
+    assert!(matches!(early, StoreError::Config(_)), "{early}");
+
+    let entries = (0..20)
+        .map(|i| {
+            entry(
+                &format!("doc{i}"),
+                &format!("passage {i}"),
+                i,
+                0.05 * i as f32,
+            )
+        })
+        .collect();
+    store.upsert(entries).await.expect("loads");
+    assert!(!has_vector_index(&url, &table).await, "deferred");
+    let nearest = || async {
+        let mut embedding = vec![0.0; 8];
+        embedding[3] = 1.0;
+        let found = store
+            .search(StoreQuery {
+                text: String::new(),
+                embedding: Some(embedding),
+                k: 3,
+                filter: None,
+                min_score: None,
+                mode: SearchMode::Vector,
+            })
+            .await
+            .expect("searches");
+        found.into_iter().map(|r| r.document.id).collect::<Vec<_>>()
+    };
+    let exact = nearest().await;
+    assert_eq!(exact[0], "doc3", "{exact:?}");
+
+    store.build_vector_index().await.expect("builds");
+    assert!(has_vector_index(&url, &table).await, "built");
+    store
+        .build_vector_index()
+        .await
+        .expect("building again changes nothing");
+    assert_eq!(
+        nearest().await,
+        exact,
+        "the index finds what the scan found"
     );
 }
 

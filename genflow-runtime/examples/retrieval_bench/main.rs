@@ -82,21 +82,39 @@ async fn scale() -> Result<(), BoxError> {
         let sqlite: Arc<dyn VectorStore> = Arc::new(SqliteStore::open(
             dir.path().join(format!("bench-{chunks}.db")),
         )?);
+        let ready = async { Ok(()) };
         row(
             "SQLite",
             chunks,
-            scale::measure(sqlite, chunks, queries).await?,
+            scale::measure(sqlite, chunks, queries, ready).await?,
         );
         if let Some(url) = &postgres {
-            let config = PgConfig::new(url.as_str())
-                .table(format!("bench_{chunks}"))
-                .dimensions(scale::DIMENSIONS);
-            let pg: Arc<dyn VectorStore> = Arc::new(PgVectorStore::connect(config).await?);
-            row(
-                "Postgres",
-                chunks,
-                scale::measure(pg, chunks, queries).await?,
-            );
+            // The HNSW index grown row by row from the first upsert, then built once after
+            // the load (PgConfig::defer_vector_index).
+            for (store, defer) in [("Postgres", false), ("Postgres, index after load", true)] {
+                let mut config = PgConfig::new(url.as_str())
+                    .table(format!(
+                        "bench_{chunks}{}",
+                        if defer { "_deferred" } else { "" }
+                    ))
+                    .dimensions(scale::DIMENSIONS);
+                if defer {
+                    config = config.defer_vector_index();
+                }
+                let pg = PgVectorStore::connect(config).await?;
+                let ready = {
+                    let pg = pg.clone();
+                    async move {
+                        if defer {
+                            pg.build_vector_index().await
+                        } else {
+                            Ok(())
+                        }
+                    }
+                };
+                let figures = scale::measure(Arc::new(pg), chunks, queries, ready).await?;
+                row(store, chunks, figures);
+            }
         }
     }
     Ok(())

@@ -2,11 +2,12 @@
 //! made-up vocabulary, random unit vectors of [`DIMENSIONS`]), so the store is measured apart
 //! from any embedding model.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use genflow_runtime::retrieval::{
-    Document, SearchMode, StoreEntry, StoreQuery, VectorStore, normalized,
+    Document, SearchMode, StoreEntry, StoreError, StoreQuery, VectorStore, normalized,
 };
 
 use crate::BoxError;
@@ -84,12 +85,14 @@ pub struct Figures {
     pub latencies: Vec<(SearchMode, Duration, Duration)>,
 }
 
-/// Upserts `chunks` synthetic entries into `store` (empty), then runs `queries` searches in
-/// each mode, one at a time.
+/// Upserts `chunks` synthetic entries into `store` (empty) and runs `ready` (an index built
+/// after the load; counted in the upsert rate), then runs `queries` searches in each mode,
+/// one at a time.
 pub async fn measure(
     store: Arc<dyn VectorStore>,
     chunks: usize,
     queries: usize,
+    ready: impl Future<Output = Result<(), StoreError>>,
 ) -> Result<Figures, BoxError> {
     let mut synthetic = Synthetic::new(7);
     let started = Instant::now();
@@ -101,6 +104,7 @@ pub async fn measure(
         n += batch.len();
         store.upsert(batch).await?;
     }
+    ready.await?;
     let upserts_per_second = chunks as f64 / started.elapsed().as_secs_f64();
 
     let mut queries_of = Synthetic::new(11);

@@ -32,6 +32,7 @@ pub struct PgConfig {
     text_search: String,
     dimensions: Option<usize>,
     pool_size: usize,
+    defer_vector_index: bool,
 }
 
 impl PgConfig {
@@ -46,6 +47,7 @@ impl PgConfig {
             text_search: "english".to_owned(),
             dimensions: None,
             pool_size: 8,
+            defer_vector_index: false,
         }
     }
 
@@ -74,6 +76,14 @@ impl PgConfig {
         self.pool_size = size.max(1);
         self
     }
+
+    /// Leaves a new table without its HNSW index until [`PgVectorStore::build_vector_index`],
+    /// for a first bulk load: pgvector builds the index over loaded rows far faster than it
+    /// grows it row by row. Until then, vector search scans the table (exact, slower).
+    pub fn defer_vector_index(mut self) -> Self {
+        self.defer_vector_index = true;
+        self
+    }
 }
 
 impl std::fmt::Debug for PgConfig {
@@ -84,6 +94,7 @@ impl std::fmt::Debug for PgConfig {
             .field("text_search", &self.text_search)
             .field("dimensions", &self.dimensions)
             .field("pool_size", &self.pool_size)
+            .field("defer_vector_index", &self.defer_vector_index)
             .finish_non_exhaustive()
     }
 }
@@ -104,6 +115,8 @@ struct Inner {
     describe: String,
     /// The embedding length, once the table's column has one (it never changes then).
     dimensions: OnceLock<usize>,
+    /// Whether fixing the embedding length leaves the HNSW index for later.
+    defer_vector_index: bool,
 }
 
 impl PgVectorStore {
@@ -137,10 +150,31 @@ impl PgVectorStore {
                 text_search: config.text_search,
                 describe,
                 dimensions: OnceLock::new(),
+                defer_vector_index: config.defer_vector_index,
             }),
         };
         schema::create(&store.inner, config.dimensions).await?;
         Ok(store)
+    }
+
+    /// Builds the HNSW index of the vector ranking unless the table has it: once a bulk load
+    /// into a store made with [`PgConfig::defer_vector_index`] is done. Writes to the table
+    /// wait while it builds. The embedding length must be known by then (something stored, or
+    /// [`PgConfig::dimensions`]).
+    pub async fn build_vector_index(&self) -> Result<(), StoreError> {
+        let inner = &self.inner;
+        let client = inner.client().await?;
+        if inner.dimensions(&client).await?.is_none() {
+            return Err(StoreError::Config(format!(
+                "{}: no vector index before the embedding length is known: store something \
+                 first, or set PgConfig::dimensions",
+                inner.describe
+            )));
+        }
+        client
+            .batch_execute(&schema::vector_index(&inner.table))
+            .await
+            .map_err(|e| inner.fail(e))
     }
 }
 

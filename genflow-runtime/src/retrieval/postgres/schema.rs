@@ -98,7 +98,7 @@ pub(super) async fn dimensions(
 }
 
 /// The table's embedding length in `transaction`: the one it has, or `length` once the
-/// column is typed `vector(length)` and the HNSW index built.
+/// column is typed `vector(length)` and (unless deferred) the HNSW index built.
 pub(super) async fn fix_dimensions(
     inner: &Inner,
     transaction: &Transaction<'_>,
@@ -123,12 +123,13 @@ async fn fix_locked(
     let fixed = match found {
         Some(found) => found,
         None => {
-            let ddl = format!(
-                "ALTER TABLE {table} ALTER COLUMN embedding TYPE vector({length});
-                 CREATE INDEX IF NOT EXISTS {table}_embedding ON {table}
-                     USING hnsw (embedding vector_cosine_ops);",
+            let mut ddl = format!(
+                "ALTER TABLE {table} ALTER COLUMN embedding TYPE vector({length});",
                 table = inner.table
             );
+            if !inner.defer_vector_index {
+                ddl.push_str(&vector_index(&inner.table));
+            }
             transaction
                 .batch_execute(&ddl)
                 .await
@@ -137,4 +138,12 @@ async fn fix_locked(
         }
     };
     Ok(fixed)
+}
+
+/// The statement creating the HNSW index (cosine) of `table`'s embeddings, when missing.
+pub(super) fn vector_index(table: &str) -> String {
+    format!(
+        "CREATE INDEX IF NOT EXISTS {table}_embedding ON {table}
+             USING hnsw (embedding vector_cosine_ops);"
+    )
 }

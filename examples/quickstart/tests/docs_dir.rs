@@ -32,7 +32,7 @@ fn start(docs: &str, models: &str) -> (Service, String) {
 
 #[tokio::test]
 async fn a_folder_is_indexed_once_and_answers_paraphrases_with_its_paths() {
-    let Some(models) = support::models_dir_holding(MINILM) else {
+    let Some(models) = support::models::models_dir_holding(MINILM) else {
         return;
     };
     let models = models.to_string_lossy().into_owned();

@@ -46,7 +46,7 @@ mod local {
 
     /// The models folder with all-MiniLM-L6-v2, or `None` (after a note) without it.
     pub fn models() -> Option<LocalModels> {
-        let dir = support::models_dir_holding("all-MiniLM-L6-v2/model.safetensors")?;
+        let dir = support::models::models_dir_holding("all-MiniLM-L6-v2/model.safetensors")?;
         Some(LocalModels::from_env(&EnvVars::from_pairs([])).models_dir(dir))
     }
 

@@ -20,7 +20,7 @@ const DOCUMENTS: [&str; 5] = ["flows", "tools", "streaming", "registry", "errors
 #[tokio::test]
 #[ignore = "runs the real model: cargo test -p quickstart --test local_model -- --ignored"]
 async fn with_the_weights_in_the_models_folder_the_local_model_answers_rag_query() {
-    let Some(dir) = support::models_dir_holding(FILE) else {
+    let Some(dir) = support::models::models_dir_holding(FILE) else {
         return;
     };
     let dir = dir.to_string_lossy();

@@ -1,13 +1,20 @@
 //! The models folder of the local-model tests: `GENFLOW_MODELS_DIR`, else the workspace's
-//! `target/models`, as `scripts/fetch-test-models` fills it.
+//! `target/models`, as `scripts/fetch-test-models` fills it. The quickstart's tests include
+//! this file too.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The models folder when it holds `file` (a path inside it); else `None` after a note, or a
 /// failure when CI is set (CI fetches the weights).
 pub fn models_dir_holding(file: &str) -> Option<PathBuf> {
     let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/models"),
+        || {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR"))
+                .ancestors()
+                .find(|dir| dir.join("Cargo.lock").is_file())
+                .expect("the test runs inside the workspace");
+            workspace.join("target/models")
+        },
         PathBuf::from,
     );
     if dir.join(file).is_file() {

@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
 use std::time::Duration;
@@ -143,24 +142,6 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
-/// The models folder (`GENFLOW_MODELS_DIR`, else the workspace's `target/models`) when it holds
-/// `file`; else `None` after a note, or a failure when CI is set (CI fetches the weights).
-pub fn models_dir_holding(file: &str) -> Option<PathBuf> {
-    let dir = std::env::var_os("GENFLOW_MODELS_DIR").map_or_else(
-        || PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/models"),
-        PathBuf::from,
-    );
-    if dir.join(file).is_file() {
-        return Some(dir);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{file} is missing from {}: run ./scripts/fetch-test-models",
-        dir.display()
-    );
-    eprintln!(
-        "skipped: {file} is not in {}; run ./scripts/fetch-test-models",
-        dir.display()
-    );
-    None
-}
+// The runtime's local-model tests find the weights the same way.
+#[path = "../../../../genflow-runtime/tests/common/models.rs"]
+pub mod models;

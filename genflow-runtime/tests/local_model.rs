@@ -255,6 +255,23 @@ async fn an_unsupported_schema_fails_before_generation() {
 }
 
 #[tokio::test]
+async fn a_bad_sampling_setting_fails_before_generation() {
+    let Some(models) = models() else { return };
+    let mut config = greedy(8);
+    config.extra.insert("repeat_penalty".into(), json!(0));
+    let err = models
+        .generate()
+        .model(MODEL)
+        .prompt("Anything")
+        .config(config)
+        .run()
+        .await
+        .expect_err("a penalty of 0");
+    assert_eq!(err.status(), Status::InvalidArgument, "{err:?}");
+    assert!(err.message().contains("`repeat_penalty`"), "{err}");
+}
+
+#[tokio::test]
 async fn a_missing_model_says_how_to_get_one() {
     let models = Models::from_vars(&EnvVars::from_pairs([(
         "GENFLOW_MODELS_DIR",

@@ -107,6 +107,16 @@ pub(crate) enum LocalModelError {
     /// Tokenizing or the forward pass failed while embedding.
     #[error("local embedding failed: {0}")]
     Embedding(String),
+    /// A sampling setting of the request's extra fields is out of range.
+    #[error("the setting `{name}` must be {wanted}, not {got}")]
+    InvalidSetting {
+        /// The setting.
+        name: &'static str,
+        /// What it may be.
+        wanted: &'static str,
+        /// What the request gave.
+        got: String,
+    },
     /// The tool choice names a tool the request does not offer.
     #[error("the tool choice names '{0}', which is not among the tools offered")]
     UnknownTool(String),
@@ -129,6 +139,7 @@ impl From<LocalModelError> for FlowError {
             LocalModelError::Download { .. } => FlowError::unavailable(e.to_string()),
             LocalModelError::InvalidName(_)
             | LocalModelError::ContextExceeded { .. }
+            | LocalModelError::InvalidSetting { .. }
             | LocalModelError::UnknownTool(_) => FlowError::invalid_argument(e.to_string()),
             LocalModelError::UnsupportedSchema(reason) => {
                 FlowError::invalid_argument(e.to_string()).with_details(json!({ "reason": reason }))

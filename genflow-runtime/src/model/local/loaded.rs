@@ -44,11 +44,12 @@ pub(crate) struct Outcome {
     pub(crate) finish: Option<FinishReason>,
 }
 
-/// A reply ready to generate: prompt tokens, grammar, token budget, and the decoder of a reply
-/// that may call tools.
+/// A reply ready to generate: prompt tokens, grammar, sampler, token budget, and the decoder of
+/// a reply that may call tools.
 pub(crate) struct Prepared {
     prompt: Vec<u32>,
     constraint: Option<Constraint>,
+    sampler: Sampler,
     max_tokens: usize,
     choice: Option<ChoiceOut>,
 }
@@ -84,9 +85,9 @@ impl LoadedModel {
         })
     }
 
-    /// Renders and tokenizes the prompt and compiles the reply's schema (the tools' and the
-    /// answer's when tools are offered, else the output schema): every error a request can
-    /// cause before the first token.
+    /// Renders and tokenizes the prompt, compiles the reply's schema (the tools' and the
+    /// answer's when tools are offered, else the output schema) and reads the sampling
+    /// settings: every error a request can cause before the first token.
     pub(crate) fn prepare(&self, request: &GenerateRequest) -> Result<Prepared, LocalModelError> {
         let choice = Choice::of(request)?;
         let output = request.output.as_ref().map(|o| o.schema.value());
@@ -123,6 +124,7 @@ impl LoadedModel {
         Ok(Prepared {
             prompt,
             constraint,
+            sampler: Sampler::new(&request.config)?,
             max_tokens: wanted.min(room),
             choice: choice.map(|_| ChoiceOut::new(output.is_some(), format!("call_{calls}"))),
         })
@@ -141,6 +143,7 @@ impl LoadedModel {
         let Prepared {
             prompt,
             mut constraint,
+            mut sampler,
             max_tokens,
             mut choice,
         } = prepared;
@@ -153,7 +156,6 @@ impl LoadedModel {
             };
             text.is_empty() || send(ModelDelta::Text(text))
         };
-        let mut sampler = Sampler::new(&request.config);
         // A stop sequence would cut a constrained value short: the grammar decides the end.
         let stops: &[String] = match constraint {
             Some(_) => &[],

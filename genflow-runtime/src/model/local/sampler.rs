@@ -5,6 +5,9 @@
 
 use std::collections::VecDeque;
 
+use serde_json::Value;
+
+use super::error::LocalModelError;
 use crate::model::request::GenerationConfig;
 
 /// Temperature when the request sets none (SmolLM2's model card suggests 0.2).
@@ -31,26 +34,31 @@ pub(crate) struct Sampler {
 
 impl Sampler {
     /// From the request's temperature, top-p, top-k and seed (random without one), and the
-    /// `repeat_penalty` and `repeat_last_n` of its extra fields (llama.cpp's and Ollama's
-    /// names and meaning).
-    pub(crate) fn new(config: &GenerationConfig) -> Self {
-        let extra = |key: &str| config.extra.get(key);
-        let repeat_last_n = extra("repeat_last_n")
-            .and_then(serde_json::Value::as_u64)
-            .map_or(DEFAULT_REPEAT_LAST_N, |n| n as usize);
-        Sampler {
+    /// `repeat_penalty` (above 0) and `repeat_last_n` (0 or more) of its extra fields
+    /// (llama.cpp's and Ollama's names and meaning).
+    pub(crate) fn new(config: &GenerationConfig) -> Result<Self, LocalModelError> {
+        let repeat_penalty = setting(config, "repeat_penalty", "a number above 0", |v| {
+            v.as_f64().filter(|p| p.is_finite() && *p > 0.0)
+        })?
+        .unwrap_or(DEFAULT_REPEAT_PENALTY);
+        let repeat_last_n = setting(
+            config,
+            "repeat_last_n",
+            "a whole number of tokens, 0 or more",
+            |v| v.as_u64().and_then(|n| usize::try_from(n).ok()),
+        )?
+        .unwrap_or(DEFAULT_REPEAT_LAST_N);
+        Ok(Sampler {
             rng: config.seed.map_or_else(fastrand::Rng::new, |seed| {
                 fastrand::Rng::with_seed(seed as u64)
             }),
             temperature: config.temperature.unwrap_or(DEFAULT_TEMPERATURE),
             top_p: config.top_p.unwrap_or(DEFAULT_TOP_P),
             top_k: config.top_k.map_or(usize::MAX, |k| k.max(1) as usize),
-            repeat_penalty: extra("repeat_penalty")
-                .and_then(serde_json::Value::as_f64)
-                .unwrap_or(DEFAULT_REPEAT_PENALTY) as f32,
-            recent: VecDeque::with_capacity(repeat_last_n),
+            repeat_penalty: repeat_penalty as f32,
+            recent: VecDeque::new(),
             repeat_last_n,
-        }
+        })
     }
 
     /// The next token among those `allowed`, or `None` when none is. Logits of recent tokens
@@ -132,6 +140,26 @@ impl Sampler {
     }
 }
 
+/// The extra field `name` read by `read`, `None` when the request leaves it out.
+fn setting<T>(
+    config: &GenerationConfig,
+    name: &'static str,
+    wanted: &'static str,
+    read: impl Fn(&Value) -> Option<T>,
+) -> Result<Option<T>, LocalModelError> {
+    config
+        .extra
+        .get(name)
+        .map(|value| {
+            read(value).ok_or_else(|| LocalModelError::InvalidSetting {
+                name,
+                wanted,
+                got: value.to_string(),
+            })
+        })
+        .transpose()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,7 +178,7 @@ mod tests {
 
     #[test]
     fn temperature_zero_is_greedy_among_the_allowed() {
-        let mut s = Sampler::new(&config(0.0, 1));
+        let mut s = Sampler::new(&config(0.0, 1)).expect("valid");
         let logits = [1.0, 5.0, 3.0, f32::NEG_INFINITY];
         assert_eq!(s.sample(&mut logits.clone(), |_| true), Some(1));
         assert_eq!(s.sample(&mut logits.clone(), |i| i != 1), Some(2));
@@ -161,7 +189,7 @@ mod tests {
     fn a_seed_repeats_and_top_p_drops_the_tail() {
         let logits: Vec<f32> = (0..50).map(|i| i as f32 / 10.0).collect();
         let draw = |seed| {
-            let mut s = Sampler::new(&config(1.0, seed));
+            let mut s = Sampler::new(&config(1.0, seed)).expect("valid");
             (0..20)
                 .map(|_| s.sample(&mut logits.clone(), |_| true))
                 .collect::<Vec<_>>()
@@ -171,7 +199,8 @@ mod tests {
         let mut narrow = Sampler::new(&GenerationConfig {
             top_p: Some(0.01),
             ..config(1.0, 3)
-        });
+        })
+        .expect("valid");
         assert!((0..20).all(|_| narrow.sample(&mut logits.clone(), |_| true) == Some(49)));
     }
 
@@ -186,18 +215,35 @@ mod tests {
         // Token 1 leads by 10%: a penalty of 1.2 lets 0 then 2 win while 1 is in the window,
         // and a negative logit is pushed further down.
         let logits = [1.0, 1.1, 0.99, -0.5];
-        let mut s = Sampler::new(&extra(1.2));
+        let mut s = Sampler::new(&extra(1.2)).expect("valid");
         let picks: Vec<_> = (0..4)
             .map(|_| s.sample(&mut logits.clone(), |_| true))
             .collect();
         assert_eq!(picks, [Some(1), Some(0), Some(2), Some(1)]);
         let mut negative = [-1.0, -1.1];
-        let mut s = Sampler::new(&extra(1.2));
+        let mut s = Sampler::new(&extra(1.2)).expect("valid");
         assert_eq!(s.sample(&mut negative.clone(), |_| true), Some(0));
         s.sample(&mut negative, |_| true);
         assert!((negative[0] + 1.2).abs() < 1e-6, "{negative:?}");
         // A penalty of 1 changes nothing.
-        let mut s = Sampler::new(&extra(1.0));
+        let mut s = Sampler::new(&extra(1.0)).expect("valid");
         assert!((0..4).all(|_| s.sample(&mut logits.clone(), |_| true) == Some(1)));
+    }
+
+    #[test]
+    fn a_setting_out_of_range_is_refused_by_name() {
+        for (name, value) in [
+            ("repeat_penalty", serde_json::json!(0)),
+            ("repeat_penalty", serde_json::json!("high")),
+            ("repeat_last_n", serde_json::json!(-1)),
+        ] {
+            let mut config = GenerationConfig::default();
+            config.extra.insert(name.into(), value.clone());
+            let Err(error) = Sampler::new(&config) else {
+                panic!("{name} = {value} is accepted");
+            };
+            assert!(matches!(error, LocalModelError::InvalidSetting { name: n, .. } if n == name));
+            assert!(error.to_string().contains(&value.to_string()), "{error}");
+        }
     }
 }

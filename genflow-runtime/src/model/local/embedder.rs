@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::LocalModelError;
 use super::find::ModelFiles;
 use super::sentence_model::{FILES, SentenceModel};
-use super::worker::{Worker, Workers};
+use super::worker::{Worker, Workers, loaded};
 use crate::FlowError;
 use crate::retrieval::{EmbedPurpose, EmbedderInfo, EmbeddingModel};
 
@@ -72,16 +72,8 @@ fn run(folder: &Path, mut queue: mpsc::Receiver<Job>) {
         if job.reply.is_closed() {
             continue;
         }
-        let loaded = match &model {
-            Some(loaded) => loaded,
-            None => match SentenceModel::load(folder) {
-                Ok(loaded) => model.insert(loaded),
-                Err(e) => {
-                    let _ = job.reply.send(Err(e));
-                    continue;
-                }
-            },
-        };
-        let _ = job.reply.send(loaded.embed(&job.texts));
+        let embedded = loaded(&mut model, || SentenceModel::load(folder))
+            .and_then(|loaded| loaded.embed(&job.texts));
+        let _ = job.reply.send(embedded);
     }
 }

@@ -7,7 +7,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::LocalModelError;
 use super::loaded::{Deltas, LoadedModel, Outcome};
-use super::worker::Workers;
+use super::worker::{Workers, loaded};
 use crate::model::request::GenerateRequest;
 
 /// The workers of the GGUF files.
@@ -31,15 +31,12 @@ pub(crate) fn run(path: &Path, mut queue: mpsc::Receiver<Job>) {
         if job.opened.is_closed() {
             continue;
         }
-        let loaded = match &mut model {
-            Some(loaded) => loaded,
-            None => match LoadedModel::load(path) {
-                Ok(loaded) => model.insert(loaded),
-                Err(e) => {
-                    let _ = job.opened.send(Err(e));
-                    continue;
-                }
-            },
+        let loaded = match loaded(&mut model, || LoadedModel::load(path)) {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                let _ = job.opened.send(Err(e));
+                continue;
+            }
         };
         let prepared = match loaded.prepare(&job.request) {
             Ok(prepared) => prepared,

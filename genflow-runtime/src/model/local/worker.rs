@@ -55,6 +55,18 @@ impl<J: Send + 'static> Workers<J> {
     }
 }
 
+/// The model a worker thread holds: `slot`'s, else loaded by `load` (on the first job, and
+/// again after a failed load).
+pub(crate) fn loaded<M>(
+    slot: &mut Option<M>,
+    load: impl FnOnce() -> Result<M, LocalModelError>,
+) -> Result<&mut M, LocalModelError> {
+    match slot {
+        Some(model) => Ok(model),
+        None => Ok(slot.insert(load()?)),
+    }
+}
+
 impl<J> Worker<J> {
     /// Queues `job`, waiting while the queue is full.
     pub(crate) async fn submit(&self, job: J) -> Result<(), FlowError> {
